@@ -1,0 +1,28 @@
+#pragma once
+// Architecture of the encoder-decoder Transformer. Defaults are the paper's base model
+// (Vaswani et al. 2017, Table 3); vocabulary sizes come from the data, not from here.
+
+#include <cstdint>
+
+namespace tmt {
+
+/// Hyperparameters of the Transformer; the vocabulary is supplied by the data at build time.
+struct ModelConfig {
+  int64_t layers = 6;              // N, encoder and decoder each (paper: 6)
+  int64_t d_model = 512;           // paper: 512
+  int64_t d_ff = 2048;             // paper: 2048
+  int64_t heads = 8;               // h (paper: 8); d_model must be divisible by it
+  double dropout = 0.1;            // P_drop on sublayer outputs and embedding sums (paper: 0.1)
+  double attention_dropout = 0.0;  // on attention weights; the paper uses none, the Annotated
+                                   // Transformer applies `dropout` there
+  bool share_embeddings = true;    // tie source/target embeddings and output projection
+                                   // (three-way tying, paper section 3.4) when the vocab is shared
+  bool pre_norm = false;           // false: post-norm as in the paper; true: pre-norm with final
+                                   // LayerNorms (the Annotated Transformer's layout)
+  int64_t max_positions = 1024;    // longest sequence the sinusoidal table covers
+
+  /// Throws std::invalid_argument naming the key when a value is out of range.
+  void validate() const;
+};
+
+}  // namespace tmt

@@ -1,0 +1,288 @@
+#include "train/label_smoothing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace tmt {
+namespace {
+
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Rows are processed in chunks of about this many logits, bounding the temporaries of
+// log-sum-exp (and of the dtype upcast for half-precision logits) independently of N.
+constexpr int64_t kChunkElements = int64_t{1} << 22;
+
+int64_t rows_per_chunk(int64_t num_classes) {
+  return std::max<int64_t>(1, kChunkElements / std::max<int64_t>(num_classes, 1));
+}
+
+// Statistics are accumulated in double for double logits and in float otherwise.
+torch::ScalarType compute_dtype(const Tensor& logits) {
+  return logits.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+}
+
+double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
+
+// sum_{j in support} w_j z_ij with the support all columns but `excluded` (< 0: none).
+// Column slices rather than "total minus excluded" keep a -inf logit in the excluded column
+// from turning the sum into NaN.
+Tensor support_sum(const Tensor& z, const Tensor& weights, int64_t excluded) {
+  const int64_t k = z.size(1);
+  auto piece = [&](int64_t from, int64_t len) {
+    Tensor cols = z.narrow(1, from, len);  // [rows, len]
+    return weights.defined() ? cols.matmul(weights.narrow(0, from, len))  // [rows]
+                             : cols.sum(1);                               // [rows]
+  };
+  if (excluded < 0) return piece(0, k);
+  return piece(0, excluded) + piece(excluded + 1, k - excluded - 1);
+}
+
+// Per-row quantities every variant reduces to.
+struct RowStats {
+  Tensor lse;      // [N] log-sum-exp of the row
+  Tensor gold;     // [N] gold logit z_{i, y_i}
+  Tensor support;  // [N] sum_{j in support} w_j z_ij
+  Tensor correct;  // scalar: counted rows whose argmax is the gold class
+};
+
+RowStats row_stats(const Tensor& logits, const Tensor& target, const Tensor& counted,
+                   const Tensor& support_weights, int64_t excluded) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = logits.size(0);
+  const auto dtype = compute_dtype(logits);
+  auto opts = logits.options().dtype(dtype);
+  RowStats s{torch::empty({n}, opts), torch::empty({n}, opts), torch::empty({n}, opts),
+             torch::zeros({}, logits.options().dtype(torch::kLong))};
+  const int64_t step = rows_per_chunk(logits.size(1));
+  for (int64_t r = 0; r < n; r += step) {
+    const int64_t m = std::min(step, n - r);
+    Tensor z = logits.narrow(0, r, m).to(dtype);  // [m, K]; a view unless upcast
+    Tensor y = target.narrow(0, r, m);            // [m]
+    s.lse.narrow(0, r, m).copy_(z.logsumexp(1));
+    s.gold.narrow(0, r, m).copy_(z.gather(1, y.unsqueeze(1)).squeeze(1));
+    s.support.narrow(0, r, m).copy_(support_sum(z, support_weights, excluded));
+    s.correct += z.argmax(1).eq(y).logical_and(counted.narrow(0, r, m)).sum();
+  }
+  return s;
+}
+
+// What the backward pass needs besides the logits: dL/dz_ij = p_ij * (a_i W + b_i)
+// - a_i w_j [j in support] - b_i [j = y_i], with a, b the per-row coefficients of
+// sum_{support} w_j l_ij and of l_{i, y_i} (reduction scale folded in, 0 on uncounted rows).
+struct GradPlan {
+  Tensor value;            // the loss, already computed
+  Tensor lse;              // [N]
+  Tensor row_a;            // [N]
+  Tensor row_b;            // [N]
+  Tensor target;           // [N]
+  Tensor counted;          // [N] bool
+  Tensor support_weights;  // [K] or undefined (all ones)
+  int64_t excluded = -1;   // column outside the support
+  double support_total = 0;  // W: sum of the support's weights
+};
+
+// Loss whose backward writes softmax - q into the gradient buffer, chunk by chunk.
+struct SmoothedLossFunction : public torch::autograd::Function<SmoothedLossFunction> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& logits, const GradPlan& plan) {
+    ctx->save_for_backward({logits});
+    ctx->saved_data["lse"] = plan.lse;
+    ctx->saved_data["row_a"] = plan.row_a;
+    ctx->saved_data["row_b"] = plan.row_b;
+    ctx->saved_data["target"] = plan.target;
+    ctx->saved_data["counted"] = plan.counted;
+    ctx->saved_data["weights"] = plan.support_weights;
+    ctx->saved_data["excluded"] = plan.excluded;
+    ctx->saved_data["total"] = plan.support_total;
+    return plan.value;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const Tensor logits = ctx->get_saved_variables()[0];
+    const Tensor lse = ctx->saved_data["lse"].toTensor();
+    const Tensor target = ctx->saved_data["target"].toTensor();
+    const Tensor counted = ctx->saved_data["counted"].toTensor();
+    const Tensor weights = ctx->saved_data["weights"].toTensor();
+    const int64_t excluded = ctx->saved_data["excluded"].toInt();
+    const double total = ctx->saved_data["total"].toDouble();
+    const int64_t n = logits.size(0);
+
+    Tensor go = grad_outputs[0].to(lse.scalar_type());
+    go = go.dim() == 0 ? go.expand({n}) : go;                     // [N]
+    Tensor a = ctx->saved_data["row_a"].toTensor() * go;          // [N]
+    Tensor b = ctx->saved_data["row_b"].toTensor() * go;          // [N]
+    Tensor p_scale = a * total + b;                               // [N]
+    Tensor w = weights.defined() ? weights.to(lse.scalar_type()) : weights;
+
+    Tensor grad = torch::empty_like(logits, torch::MemoryFormat::Contiguous);
+    const bool in_place = logits.scalar_type() == lse.scalar_type();
+    const int64_t step = rows_per_chunk(logits.size(1));
+    for (int64_t r = 0; r < n; r += step) {
+      const int64_t m = std::min(step, n - r);
+      Tensor out = grad.narrow(0, r, m);                           // [m, K]
+      Tensor g = in_place ? out : torch::empty(out.sizes(), lse.options());
+      torch::sub_out(g, logits.narrow(0, r, m), lse.narrow(0, r, m).unsqueeze(1));
+      g.exp_().mul_(p_scale.narrow(0, r, m).unsqueeze(1));         // p * (a W + b)
+      Tensor a_col = a.narrow(0, r, m).unsqueeze(1);               // [m, 1]
+      if (w.defined()) {
+        g.addcmul_(a_col, w.unsqueeze(0), -1.0);                   // - a w_j, w_excluded = 0
+      } else {
+        g.sub_(a_col);
+        if (excluded >= 0) g.select(1, excluded).add_(a.narrow(0, r, m));
+      }
+      g.scatter_add_(1, target.narrow(0, r, m).unsqueeze(1),
+                     b.narrow(0, r, m).neg().unsqueeze(1));       // - b at the gold class
+      g.masked_fill_(counted.narrow(0, r, m).logical_not().unsqueeze(1), 0.0);
+      if (!in_place) out.copy_(g);
+    }
+    return {grad, Tensor()};
+  }
+};
+
+}  // namespace
+
+LabelSmoothingLoss::LabelSmoothingLoss(const CriterionConfig& config, int64_t num_classes,
+                                       int64_t padding_idx)
+    : config_(config), num_classes_(num_classes), padding_idx_(padding_idx < 0 ? -1 : padding_idx) {
+  config_.validate();
+  const double eps = config_.label_smoothing;
+  const auto k = static_cast<double>(num_classes);
+  const int64_t min_classes = config_.variant == SmoothingVariant::annotated ? 3 : 2;
+  if (num_classes < min_classes) {
+    throw std::invalid_argument("label smoothing variant '" + std::string(to_string(config_.variant)) +
+                                "' needs at least " + std::to_string(min_classes) +
+                                " classes, got " + std::to_string(num_classes));
+  }
+  if (padding_idx_ >= num_classes) {
+    throw std::invalid_argument("padding index " + std::to_string(padding_idx_) +
+                                " is outside the " + std::to_string(num_classes) + " classes");
+  }
+  switch (config_.variant) {
+    case SmoothingVariant::annotated:
+      if (padding_idx_ < 0) {
+        throw std::invalid_argument(
+            "label smoothing variant 'annotated' needs a padding index (its column gets 0)");
+      }
+      gold_ = 1.0 - eps;
+      smooth_ = eps / (k - 2.0);
+      break;
+    case SmoothingVariant::others:
+      gold_ = 1.0 - eps;
+      smooth_ = eps / (k - 1.0);
+      break;
+    case SmoothingVariant::uniform:
+      gold_ = 1.0 - eps + eps / k;
+      smooth_ = eps / k;
+      break;
+  }
+  if (!config_.class_weights.empty()) {
+    if (static_cast<int64_t>(config_.class_weights.size()) != num_classes) {
+      throw std::invalid_argument("train.class_weights has " +
+                                  std::to_string(config_.class_weights.size()) +
+                                  " entries, expected one per class (" +
+                                  std::to_string(num_classes) + ")");
+    }
+    weights_ = torch::tensor(config_.class_weights, torch::kDouble);
+  }
+}
+
+LossResult LabelSmoothingLoss::operator()(const torch::Tensor& logits,
+                                          const torch::Tensor& target) const {
+  TORCH_CHECK(logits.dim() == 2 && logits.size(1) == num_classes_,
+              "label smoothing: logits must be [N, ", num_classes_, "], got ", logits.sizes());
+  TORCH_CHECK(target.dim() == 1 && target.size(0) == logits.size(0),
+              "label smoothing: target must be [", logits.size(0), "], got ", target.sizes());
+  TORCH_CHECK(target.scalar_type() == torch::kLong, "label smoothing: target must be int64");
+  const int64_t n = logits.size(0);
+  if (n > 0) {
+    TORCH_CHECK(target.min().item<int64_t>() >= 0 && target.max().item<int64_t>() < num_classes_,
+                "label smoothing: target ids must be in [0, ", num_classes_, ")");
+  }
+  const auto dtype = compute_dtype(logits);
+  const auto opts = logits.options().dtype(dtype);
+  const bool annotated = config_.variant == SmoothingVariant::annotated;
+  const bool gold_nll = weights_.defined() && config_.class_weight_mode == ClassWeightMode::gold_nll;
+  const int64_t excluded = annotated ? padding_idx_ : -1;
+
+  // Weights of the support sum: w for per_class (w_excluded = 0 so the backward needs no
+  // special case), none for unweighted and gold_nll (whose smoothing term is unweighted).
+  Tensor support_w;
+  double support_total = static_cast<double>(annotated ? num_classes_ - 1 : num_classes_);
+  if (weights_.defined() && !gold_nll) {
+    support_w = weights_.clone();
+    if (excluded >= 0) support_w[excluded] = 0.0;
+    support_total = support_w.sum().item<double>();
+    support_w = support_w.to(opts);
+  }
+
+  Tensor counted = padding_idx_ >= 0 ? target.ne(padding_idx_)
+                                     : torch::ones({n}, target.options().dtype(torch::kBool));
+  RowStats st = row_stats(logits.detach(), target, counted, support_w, excluded);
+
+  torch::NoGradGuard no_grad;
+  const double eps = config_.label_smoothing;
+  const double s = smooth_;
+  const double g = gold_;
+  const Tensor tokens = counted.sum();
+  const double rows = static_cast<double>(tokens.item<int64_t>());
+  Tensor w_gold = weights_.defined() ? weights_.to(opts).index_select(0, target)
+                                     : torch::ones({n}, opts);  // [N] w_{y_i}
+
+  // Per-row coefficients: ce_i = -(a_i * sum_support w_j l_ij + b_i * l_{i, y_i}).
+  Tensor row_a = torch::full({n}, s, opts);
+  Tensor row_b;
+  double scale = 1.0;  // the reduction's normaliser, folded into a and b
+  if (gold_nll) {
+    // (1-eps) NLL_w + smoothing remainder r = q - (1-eps) e_y, unweighted (PyTorch semantics).
+    const bool mean = config_.reduction == LossReduction::mean;
+    const double gold_weight_sum = w_gold.masked_select(counted).sum().item<double>();
+    const double a_norm = mean ? (gold_weight_sum > 0 ? 1.0 / gold_weight_sum : 0.0) : 1.0;
+    const double b_norm = mean ? (rows > 0 ? 1.0 / rows : 0.0) : 1.0;
+    row_a.mul_(b_norm);
+    row_b = w_gold * ((1.0 - eps) * a_norm) + (g - s - (1.0 - eps)) * b_norm;
+  } else {
+    row_b = w_gold * (g - s);
+    if (config_.reduction == LossReduction::mean) scale = rows > 0 ? 1.0 / rows : 0.0;
+  }
+
+  Tensor log_gold = st.gold - st.lse;                      // [N] l_{i, y_i}
+  Tensor row = row_b * log_gold;                           // [N]
+  if (s > 0.0) row += row_a * (st.support - support_total * st.lse);
+  row = row.neg();
+  if (config_.form == LossForm::kl) {  // + sum_j w_j q_j log q_j, the entropy-like constant
+    row += support_w.defined() ? (support_total - w_gold) * xlogx(s) + w_gold * xlogx(g)
+                               : w_gold.new_full({n}, (support_total - 1.0) * xlogx(s) + xlogx(g));
+  }
+  // q_y > 0, so a gold class of probability 0 makes the loss +inf, as torch::kl_div gives.
+  const double inf = std::numeric_limits<double>::infinity();
+  row = torch::where(log_gold.eq(-inf), torch::full_like(row, inf), row);
+  row = torch::where(counted, row, torch::zeros_like(row));
+
+  Tensor value = config_.reduction == LossReduction::none ? row : row.sum() * scale;
+  Tensor zero = torch::zeros_like(row_a);
+  GradPlan plan{value.to(logits.scalar_type()),
+                st.lse,
+                torch::where(counted, row_a * scale, zero),
+                torch::where(counted, row_b * scale, zero),
+                target,
+                counted,
+                support_w,
+                excluded,
+                support_total};
+
+  LossResult result;
+  {
+    at::AutoGradMode grad_mode(true);
+    result.loss = logits.requires_grad() ? SmoothedLossFunction::apply(logits, plan) : plan.value;
+  }
+  result.nll_sum = (st.lse - st.gold).masked_select(counted).sum();
+  result.correct = st.correct;
+  result.tokens = tokens;
+  return result;
+}
+
+}  // namespace tmt

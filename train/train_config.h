@@ -1,0 +1,60 @@
+#pragma once
+// Optimisation and criterion settings. Defaults follow the paper (section 5.3 and 5.4).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tmt {
+
+/// Which target distribution label smoothing builds (see ../shared/LABEL_SMOOTHING.md).
+enum class SmoothingVariant {
+  annotated,  // 1-eps on gold, eps/(K-2) elsewhere, 0 on padding (the Annotated Transformer)
+  others,     // 1-eps on gold, eps/(K-1) on every other class (fairseq, tensor2tensor)
+  uniform,    // 1-eps+eps/K on gold, eps/K everywhere (PyTorch, Marian, OpenNMT-py)
+};
+
+/// `kl` is KL(q || p); `ce` is the soft-target cross-entropy. Same gradient, offset by H(q).
+enum class LossForm { kl, ce };
+
+/// How per-row losses are combined; `mean` is over non-padding rows.
+enum class LossReduction { sum, mean, none };
+
+/// `per_class` weights every term q_j*l_j by w_j; `gold_nll` weights PyTorch-style, the gold
+/// NLL only, with the smoothing term unweighted.
+enum class ClassWeightMode { per_class, gold_nll };
+
+/// The label-smoothing criterion's settings, one config key each.
+struct CriterionConfig {
+  double label_smoothing = 0.1;                         // eps (paper: 0.1)
+  SmoothingVariant variant = SmoothingVariant::annotated;  // the Annotated Transformer's
+  LossForm form = LossForm::kl;                         // KLDivLoss(sum) as in the Annotated Transformer
+  LossReduction reduction = LossReduction::mean;        // divided by non-padding target tokens
+  std::vector<double> class_weights;                    // empty: unweighted
+  ClassWeightMode class_weight_mode = ClassWeightMode::per_class;
+
+  void validate() const;
+};
+
+/// Optimiser, schedule, and loop settings for `tmt train`.
+struct TrainConfig {
+  uint64_t seed = 1;               // seeds parameters, dropout and data order
+  int64_t max_updates = 100000;    // stop after this many optimizer updates (paper base: 100k)
+  double lr_factor = 1.0;          // lr = factor * d_model^-0.5 * min(step^-0.5, step*warmup^-1.5)
+  int64_t warmup_updates = 4000;   // paper: 4000
+  double adam_beta1 = 0.9;         // paper: 0.9
+  double adam_beta2 = 0.98;        // paper: 0.98
+  double adam_eps = 1e-9;          // paper: 1e-9
+  int64_t log_every = 100;         // updates between training log lines
+  int64_t threads = 0;             // intra-op CPU threads; 0 keeps LibTorch's default
+  CriterionConfig criterion;
+
+  void validate() const;
+};
+
+const char* to_string(SmoothingVariant v);
+const char* to_string(LossForm f);
+const char* to_string(LossReduction r);
+const char* to_string(ClassWeightMode m);
+
+}  // namespace tmt
