@@ -20,11 +20,17 @@ endif()
 set(SPM_ENABLE_SHARED OFF CACHE BOOL "" FORCE)
 set(SPM_ENABLE_TCMALLOC OFF CACHE BOOL "" FORCE)
 set(SPM_BUILD_TEST OFF CACHE BOOL "" FORCE)
-set(_saved_visibility "${CMAKE_CXX_VISIBILITY_PRESET}")
-set(CMAKE_CXX_VISIBILITY_PRESET hidden)
-set(CMAKE_VISIBILITY_INLINES_HIDDEN ON)
-add_subdirectory("${_spm_src}" "${CMAKE_BINARY_DIR}/_deps/sentencepiece-build" EXCLUDE_FROM_ALL)
-set(CMAKE_CXX_VISIBILITY_PRESET "${_saved_visibility}")
+# A function scope keeps the hidden-visibility presets to SentencePiece's own targets.
+function(_tmt_add_sentencepiece source_dir)
+  set(CMAKE_POLICY_DEFAULT_CMP0063 NEW)  # SentencePiece asks for CMake 3.1, whose policy ignores visibility
+  set(CMAKE_CXX_VISIBILITY_PRESET hidden)
+  set(CMAKE_VISIBILITY_INLINES_HIDDEN ON)
+  add_subdirectory("${source_dir}" "${CMAKE_BINARY_DIR}/_deps/sentencepiece-build" EXCLUDE_FROM_ALL)
+  # Its bundled protobuf-lite warns under GCC 12; not ours to fix.
+  target_compile_options(sentencepiece-static PRIVATE -w)
+  target_compile_options(sentencepiece_train-static PRIVATE -w)
+endfunction()
+_tmt_add_sentencepiece("${_spm_src}")
 
 add_library(tmt_sentencepiece INTERFACE)
 target_include_directories(tmt_sentencepiece SYSTEM INTERFACE "${_spm_src}/src")

@@ -1,0 +1,436 @@
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace tmt {
+namespace {
+
+constexpr const char* kSections[] = {"model", "data", "train", "decode"};
+constexpr const char* kSectionList = "model, data, train, decode";
+
+[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
+
+// Where YAML came from: a file (positions are meaningful) or a `--set` value (they are not).
+struct Source {
+  std::string origin;
+  bool has_positions;
+
+  // "origin:line:column" (1-based) where the position is known, else "origin".
+  std::string at(const YAML::Mark& mark) const {
+    if (!has_positions || mark.is_null()) return origin;
+    return origin + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  }
+  std::string at(const YAML::Node& node) const { return at(node.Mark()); }
+};
+
+// What a node holds, for "found ..." in messages.
+std::string found(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Sequence: return "a sequence";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "null";
+  }
+}
+
+// The key being read and where it came from; rejects a node that does not fit.
+struct Reading {
+  const Source& source;
+  std::string key;  // "section.key"
+
+  [[noreturn]] void reject(const YAML::Node& node, const std::string& expected,
+                           const std::string& key_suffix = "") const {
+    fail(source.at(node) + ": " + key + key_suffix + ": expected " + expected + ", found " +
+         found(node));
+  }
+};
+
+// --- Strict scalar parsing: the whole text must be consumed; nothing is coerced. -----------
+
+// Skips a '+' sign that yaml-cpp keeps in the text but std::from_chars does not accept.
+const char* skip_plus(const char* begin, const char* end) {
+  return (end - begin > 1 && begin[0] == '+' && begin[1] != '-') ? begin + 1 : begin;
+}
+
+template <typename T>
+bool parse_integral(const std::string& text, T& value) {
+  const char* end = text.data() + text.size();
+  const char* begin = skip_plus(text.data(), end);
+  T parsed{};
+  const auto [stop, error] = std::from_chars(begin, end, parsed);
+  if (begin == end || error != std::errc() || stop != end) return false;
+  value = parsed;
+  return true;
+}
+
+bool parse(const std::string& text, int64_t& value) { return parse_integral(text, value); }
+bool parse(const std::string& text, uint64_t& value) { return parse_integral(text, value); }
+
+bool parse(const std::string& text, double& value) {
+  const char* end = text.data() + text.size();
+  const char* begin = skip_plus(text.data(), end);
+  const char* digits = (begin != end && *begin == '-') ? begin + 1 : begin;
+  // A digit or '.' first: keeps out inf and nan, which no setting here wants.
+  if (digits == end || !(std::isdigit(static_cast<unsigned char>(*digits)) || *digits == '.')) {
+    return false;
+  }
+  double parsed = 0.0;
+  const auto [stop, error] = std::from_chars(begin, end, parsed);
+  if (error != std::errc() || stop != end) return false;
+  value = parsed;
+  return true;
+}
+
+// YAML 1.2's spellings only: yes/no/on/off are strings there, so they are rejected here.
+bool parse(const std::string& text, bool& value) {
+  const bool is_true = text == "true" || text == "True" || text == "TRUE";
+  const bool is_false = text == "false" || text == "False" || text == "FALSE";
+  if (is_true || is_false) value = is_true;
+  return is_true || is_false;
+}
+
+// Every value of each enum read from YAML, in the order messages list them.
+std::vector<DataKind> all(DataKind) { return {DataKind::copy}; }
+std::vector<SmoothingVariant> all(SmoothingVariant) {
+  return {SmoothingVariant::annotated, SmoothingVariant::others, SmoothingVariant::uniform};
+}
+std::vector<LossForm> all(LossForm) { return {LossForm::kl, LossForm::ce}; }
+std::vector<LossReduction> all(LossReduction) {
+  return {LossReduction::sum, LossReduction::mean, LossReduction::none};
+}
+std::vector<ClassWeightMode> all(ClassWeightMode) {
+  return {ClassWeightMode::per_class, ClassWeightMode::gold_nll};
+}
+
+template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
+bool parse(const std::string& text, E& value) {
+  for (E candidate : all(E{})) {
+    if (text == to_string(candidate)) {
+      value = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+// "expected ..." for each kind of value.
+std::string expected(int64_t) { return "an integer"; }
+std::string expected(uint64_t) { return "a non-negative integer"; }
+std::string expected(double) { return "a number"; }
+std::string expected(bool) { return "true or false"; }
+template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
+std::string expected(E) {
+  std::string names;
+  for (E candidate : all(E{})) names += (names.empty() ? "" : ", ") + std::string(to_string(candidate));
+  return "one of " + names;
+}
+
+// The shortest text that reads back as the same double; "1.0" rather than "1" for legibility.
+std::string text(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string out(buffer, result.ptr);
+  if (out.find_first_not_of("-0123456789") == std::string::npos) out += ".0";
+  return out;
+}
+
+void emit(YAML::Emitter& out, int64_t value) { out << value; }
+void emit(YAML::Emitter& out, uint64_t value) { out << value; }
+void emit(YAML::Emitter& out, bool value) { out << value; }
+void emit(YAML::Emitter& out, double value) { out << text(value); }
+template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
+void emit(YAML::Emitter& out, E value) {
+  out << to_string(value);
+}
+
+// --- The one table of keys, shared by reading and writing so they cannot drift apart. -----
+
+// One YAML key bound to one member of a Config.
+struct Field {
+  std::string_view section;
+  std::string_view key;
+  std::function<void(const YAML::Node&, const Reading&)> read;
+  std::function<void(YAML::Emitter&)> write;
+};
+
+template <typename T>
+Field scalar(const char* section, const char* key, T& value) {
+  return {section, key,
+          [&value](const YAML::Node& node, const Reading& reading) {
+            if (!node.IsScalar() || !parse(node.Scalar(), value)) {
+              reading.reject(node, expected(value));
+            }
+          },
+          [&value](YAML::Emitter& out) { emit(out, value); }};
+}
+
+Field numbers(const char* section, const char* key, std::vector<double>& values) {
+  return {section, key,
+          [&values](const YAML::Node& node, const Reading& reading) {
+            if (!node.IsSequence()) reading.reject(node, "a list of numbers");
+            std::vector<double> parsed(node.size());
+            for (std::size_t i = 0; i < node.size(); ++i) {
+              if (!node[i].IsScalar() || !parse(node[i].Scalar(), parsed[i])) {
+                reading.reject(node[i], "a number", "[" + std::to_string(i) + "]");
+              }
+            }
+            values = std::move(parsed);
+          },
+          [&values](YAML::Emitter& out) {
+            out << YAML::Flow << YAML::BeginSeq;
+            for (double value : values) out << text(value);
+            out << YAML::EndSeq;
+          }};
+}
+
+// Every key, bound to `c`, sections in the order model, data, train, decode and keys in the
+// structs' declaration order (the order of to_yaml and of "known keys" in messages).
+std::vector<Field> fields(Config& c) {
+  ModelConfig& m = c.model;
+  DataConfig& d = c.data;
+  TrainConfig& t = c.train;
+  CriterionConfig& k = c.train.criterion;
+  return {
+      scalar("model", "layers", m.layers),
+      scalar("model", "d_model", m.d_model),
+      scalar("model", "d_ff", m.d_ff),
+      scalar("model", "heads", m.heads),
+      scalar("model", "dropout", m.dropout),
+      scalar("model", "attention_dropout", m.attention_dropout),
+      scalar("model", "share_embeddings", m.share_embeddings),
+      scalar("model", "pre_norm", m.pre_norm),
+      scalar("model", "max_positions", m.max_positions),
+      scalar("data", "kind", d.kind),
+      scalar("data", "vocab_size", d.vocab_size),
+      scalar("data", "seq_len", d.seq_len),
+      scalar("data", "batch_size", d.batch_size),
+      scalar("data", "valid_size", d.valid_size),
+      scalar("train", "seed", t.seed),
+      scalar("train", "max_updates", t.max_updates),
+      scalar("train", "lr_factor", t.lr_factor),
+      scalar("train", "warmup_updates", t.warmup_updates),
+      scalar("train", "adam_beta1", t.adam_beta1),
+      scalar("train", "adam_beta2", t.adam_beta2),
+      scalar("train", "adam_eps", t.adam_eps),
+      scalar("train", "log_every", t.log_every),
+      scalar("train", "threads", t.threads),
+      scalar("train", "label_smoothing", k.label_smoothing),
+      scalar("train", "smoothing_variant", k.variant),
+      scalar("train", "loss_form", k.form),
+      scalar("train", "loss_reduction", k.reduction),
+      numbers("train", "class_weights", k.class_weights),
+      scalar("train", "class_weight_mode", k.class_weight_mode),
+      scalar("decode", "max_len_a", c.decode.max_len_a),
+      scalar("decode", "max_len_b", c.decode.max_len_b),
+  };
+}
+
+// --- Looking keys up, with a hint for misspellings. --------------------------------------
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+    }
+  }
+  return row[b.size()];
+}
+
+bool is_section(const std::string& name) {
+  return std::find(std::begin(kSections), std::end(kSections), name) != std::end(kSections);
+}
+
+void require_section(const std::string& name, const std::string& where) {
+  if (!is_section(name)) {
+    fail(where + ": unknown section '" + name + "' (expected one of " + kSectionList + ")");
+  }
+}
+
+// The field for section.key, or an error that suggests the nearest known key.
+Field& find_field(std::vector<Field>& table, const std::string& section, const std::string& key,
+                  const std::string& where) {
+  const Field* nearest = nullptr;
+  std::size_t nearest_distance = 3;  // suggest only within edit distance 2
+  const Field* elsewhere = nullptr;  // the same key in another section
+  std::string known;
+  for (Field& field : table) {
+    if (field.section != section) {
+      if (field.key == key) elsewhere = &field;
+      continue;
+    }
+    if (field.key == key) return field;
+    known += (known.empty() ? "" : ", ") + std::string(field.key);
+    const std::size_t distance = edit_distance(key, field.key);
+    if (distance < nearest_distance) nearest = &field, nearest_distance = distance;
+  }
+  std::string hint;
+  if (elsewhere != nullptr) {
+    hint = "did you mean '" + std::string(elsewhere->section) + "." + std::string(key) + "'?";
+  } else if (nearest != nullptr) {
+    hint = "did you mean '" + std::string(nearest->key) + "'?";
+  } else {
+    hint = "known keys: " + known;
+  }
+  fail(where + ": unknown key '" + section + "." + key + "' (" + hint + ")");
+}
+
+// --- Applying YAML to the table. ---------------------------------------------------------
+
+void apply_document(const YAML::Node& root, const Source& source, std::vector<Field>& table) {
+  if (root.IsNull()) return;  // an empty file keeps every default
+  if (!root.IsMap()) {
+    fail(source.origin + ": the top level must be a mapping of sections (" + kSectionList + ")");
+  }
+  std::map<std::string, int> section_lines;  // yaml-cpp keeps duplicate keys; reject them
+  for (const auto& section_entry : root) {
+    const std::string section = section_entry.first.Scalar();
+    require_section(section, source.at(section_entry.first));
+    const int line = section_entry.first.Mark().line + 1;
+    if (!section_lines.emplace(section, line).second) {
+      fail(source.at(section_entry.first) + ": duplicate section '" + section + "' (first at line " +
+           std::to_string(section_lines[section]) + ")");
+    }
+    const YAML::Node& body = section_entry.second;
+    if (body.IsNull()) continue;  // every key commented out: keep the defaults
+    if (!body.IsMap()) {
+      fail(source.at(body) + ": section '" + section + "' must be a mapping of keys, found " +
+           found(body));
+    }
+    std::map<std::string, int> key_lines;
+    for (const auto& entry : body) {
+      const std::string key = entry.first.Scalar();
+      Field& field = find_field(table, section, key, source.at(entry.first));
+      if (!key_lines.emplace(key, entry.first.Mark().line + 1).second) {
+        fail(source.at(entry.first) + ": duplicate key '" + section + "." + key +
+             "' (first at line " + std::to_string(key_lines[key]) + ")");
+      }
+      field.read(entry.second, Reading{source, section + "." + key});
+    }
+  }
+}
+
+// Applies one `--set section.key=value`; the value is YAML, so lists work too.
+void apply_override(const std::string& assignment, std::vector<Field>& table) {
+  const Source source{"--set " + assignment, /*has_positions=*/false};
+  const std::size_t equals = assignment.find('=');
+  const std::size_t dot = assignment.find('.');
+  if (equals == std::string::npos || dot == 0 || dot == std::string::npos || dot + 1 >= equals) {
+    fail("--set '" + assignment + "': expected section.key=value");
+  }
+  const std::string section = assignment.substr(0, dot);
+  const std::string key = assignment.substr(dot + 1, equals - dot - 1);
+  require_section(section, source.origin);
+  Field& field = find_field(table, section, key, source.origin);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(equals + 1));
+  } catch (const YAML::Exception& e) {
+    fail(source.origin + ": invalid YAML: " + e.msg);
+  }
+  field.read(value, Reading{source, section + "." + key});
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides) {
+  Config config;
+  std::vector<Field> table = fields(config);
+  const Source source{origin, /*has_positions=*/true};
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(yaml_text);
+  } catch (const YAML::Exception& e) {
+    fail(source.at(e.mark) + ": invalid YAML: " + e.msg);
+  }
+  if (documents.size() > 1) {
+    fail(source.at(documents[1]) + ": expected one YAML document, found " +
+         std::to_string(documents.size()));
+  }
+  if (!documents.empty()) apply_document(documents[0], source, table);
+  for (const std::string& assignment : overrides) apply_override(assignment, table);
+  try {
+    validate(config);
+  } catch (const std::invalid_argument& e) {
+    fail(origin + ": " + e.what());
+  }
+  return config;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  const auto unreadable = [&path](int error) {
+    fail("config file '" + path + "' cannot be read: " + std::strerror(error));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) unreadable(errno);
+  std::string text;
+  char buffer[4096];
+  std::size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, count);
+  if (std::ferror(file.get())) unreadable(errno);  // e.g. EISDIR for a directory
+  return parse_config(text, path, overrides);
+}
+
+std::string to_yaml(const Config& config) {
+  Config copy = config;
+  const std::vector<Field> table = fields(copy);
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  for (const char* section : kSections) {
+    out << YAML::Key << section << YAML::Value << YAML::BeginMap;
+    for (const Field& field : table) {
+      if (field.section != section) continue;
+      out << YAML::Key << std::string(field.key) << YAML::Value;
+      field.write(out);
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  if (!out.good()) throw std::logic_error("to_yaml: " + out.GetLastError());
+  return std::string(out.c_str()) + "\n";
+}
+
+void validate(const Config& config) {
+  config.model.validate();
+  config.data.validate();
+  config.train.validate();
+  config.decode.validate();
+  const CriterionConfig& criterion = config.train.criterion;
+  if (criterion.reduction == LossReduction::none) {
+    fail("train.loss_reduction 'none' gives one loss per token; training needs 'sum' or 'mean'");
+  }
+  if (config.data.kind == DataKind::copy && !criterion.class_weights.empty() &&
+      static_cast<int64_t>(criterion.class_weights.size()) != config.data.vocab_size) {
+    fail("train.class_weights has " + std::to_string(criterion.class_weights.size()) +
+         " entries, expected data.vocab_size (" + std::to_string(config.data.vocab_size) + ")");
+  }
+  if (config.model.max_positions < config.data.seq_len) {
+    fail("model.max_positions (" + std::to_string(config.model.max_positions) +
+         ") must be >= data.seq_len (" + std::to_string(config.data.seq_len) +
+         "): the position table has no row for later tokens");
+  }
+}
+
+}  // namespace tmt

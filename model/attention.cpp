@@ -1,0 +1,88 @@
+#include "model/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace tmt {
+
+MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads,
+                                               double dropout)
+    : d_model_(d_model), heads_(heads), head_dim_(heads > 0 ? d_model / heads : 0) {
+  if (d_model < 1 || heads < 1 || d_model % heads != 0) {
+    throw std::invalid_argument("attention heads must divide d_model (d_model " +
+                                std::to_string(d_model) + ", heads " + std::to_string(heads) +
+                                ")");
+  }
+  const auto linear = torch::nn::LinearOptions(d_model, d_model).bias(true);
+  q_proj = register_module("q_proj", torch::nn::Linear(linear));
+  k_proj = register_module("k_proj", torch::nn::Linear(linear));
+  v_proj = register_module("v_proj", torch::nn::Linear(linear));
+  out_proj = register_module("out_proj", torch::nn::Linear(linear));
+  attention_dropout = register_module("attention_dropout",
+                                      torch::nn::Dropout(dropout));
+}
+
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key,
+                                              const torch::Tensor& value,
+                                              const torch::Tensor& mask) {
+  TORCH_CHECK(query.dim() == 3 && key.dim() == 3 && value.dim() == 3,
+              "attention expects query/key/value of shape [batch, len, d_model], got ",
+              query.sizes(), ", ", key.sizes(), ", ", value.sizes());
+  TORCH_CHECK(query.size(2) == d_model_ && key.size(2) == d_model_ && value.size(2) == d_model_,
+              "attention expects feature size d_model ", d_model_, ", got ", query.size(2), ", ",
+              key.size(2), ", ", value.size(2));
+  TORCH_CHECK(key.size(0) == query.size(0) && value.size(0) == query.size(0),
+              "attention batch sizes differ: query ", query.size(0), ", key ", key.size(0),
+              ", value ", value.size(0));
+  TORCH_CHECK(key.size(1) == value.size(1), "attention key length ", key.size(1),
+              " != value length ", value.size(1));
+  if (mask.defined()) {
+    TORCH_CHECK(mask.scalar_type() == torch::kBool && mask.dim() == 4,
+                "attention mask must be a 4-D bool tensor, got ", mask.scalar_type(), " ",
+                mask.sizes());
+    TORCH_CHECK((mask.size(0) == 1 || mask.size(0) == query.size(0)) && mask.size(1) == 1 &&
+                    (mask.size(2) == 1 || mask.size(2) == query.size(1)) &&
+                    mask.size(3) == key.size(1),
+                "attention mask ", mask.sizes(), " does not broadcast to [batch ", query.size(0),
+                ", 1, tgt_len ", query.size(1), ", src_len ", key.size(1), "]");
+  }
+  const auto q = split_heads(q_proj(query));  // [batch, heads, tgt_len, head_dim]
+  const auto k = split_heads(k_proj(key));    // [batch, heads, src_len, head_dim]
+  const auto v = split_heads(v_proj(value));  // [batch, heads, src_len, head_dim]
+  return out_proj(merge_heads(attend(q, k, v, mask)));  // [batch, tgt_len, d_model]
+}
+
+torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {
+  return x.view({x.size(0), x.size(1), heads_, head_dim_})  // [batch, len, heads, head_dim]
+      .transpose(1, 2);                                      // [batch, heads, len, head_dim]
+}
+
+torch::Tensor MultiHeadAttentionImpl::merge_heads(const torch::Tensor& x) const {
+  return x.transpose(1, 2)                                  // [batch, len, heads, head_dim]
+      .contiguous()
+      .view({x.size(0), x.size(2), d_model_});              // [batch, len, d_model]
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k,
+                                             const torch::Tensor& v, const torch::Tensor& mask) {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // [batch, heads, tgt_len, src_len]
+  torch::Tensor blocked;
+  if (mask.defined()) {
+    blocked = mask.logical_not();  // [batch|1, 1, tgt_len|1, src_len]
+    scores = scores.masked_fill(blocked, -std::numeric_limits<double>::infinity());
+  }
+  auto weights = torch::softmax(scores, /*dim=*/-1);  // [batch, heads, tgt_len, src_len]
+  if (mask.defined()) {
+    // A row with every key masked is softmax(-inf...) = NaN; zeroing the masked entries turns
+    // it into all-zero weights (output = out_proj bias) and leaves other rows bit-identical.
+    // The backward pass of masked_fill also zeroes that row's NaN gradient.
+    weights = weights.masked_fill(blocked, 0.0);
+  }
+  weights = attention_dropout(weights);
+  return torch::matmul(weights, v);  // [batch, heads, tgt_len, head_dim]
+}
+
+}  // namespace tmt

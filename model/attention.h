@@ -1,0 +1,46 @@
+#pragma once
+// Multi-head scaled dot-product attention (Vaswani et al. 2017, section 3.2).
+
+#include <torch/torch.h>
+
+namespace tmt {
+
+/// Multi-head attention with biased q/k/v/out projections and dropout on the attention weights.
+class MultiHeadAttentionImpl : public torch::nn::Module {
+ public:
+  /// d_model must be divisible by heads; throws std::invalid_argument otherwise.
+  MultiHeadAttentionImpl(int64_t d_model, int64_t heads, double dropout);
+
+  /// query [batch, tgt_len, d_model] attends over key/value [batch, src_len, d_model] (the
+  /// same tensor for self-attention, the encoder memory for cross-attention) where mask is true;
+  /// mask is bool, broadcastable to [batch, heads, tgt_len, src_len], or undefined for no mask.
+  /// Returns [batch, tgt_len, d_model]. A query whose every key is masked gets zero weights.
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key,
+                        const torch::Tensor& value, const torch::Tensor& mask = {});
+
+  /// Number of heads h.
+  int64_t heads() const { return heads_; }
+  /// Width of one head, d_model / h.
+  int64_t head_dim() const { return head_dim_; }
+
+  torch::nn::Linear q_proj{nullptr};
+  torch::nn::Linear k_proj{nullptr};
+  torch::nn::Linear v_proj{nullptr};
+  torch::nn::Linear out_proj{nullptr};
+  torch::nn::Dropout attention_dropout{nullptr};
+
+ private:
+  // Projection, attention and head merging are separate steps so that incremental decoding can
+  // later project only the newest query and reuse cached, already split keys/values.
+  torch::Tensor split_heads(const torch::Tensor& x) const;
+  torch::Tensor merge_heads(const torch::Tensor& x) const;
+  torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                       const torch::Tensor& mask);
+
+  int64_t d_model_;
+  int64_t heads_;
+  int64_t head_dim_;
+};
+TORCH_MODULE(MultiHeadAttention);
+
+}  // namespace tmt

@@ -1,0 +1,124 @@
+// The tmt binary as a user runs it: exit codes, error messages, and the copy task end to end.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "model/torch_compat.h"
+
+namespace tmt {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path scratch(const std::string& name) {
+  fs::path dir = fs::path(::testing::TempDir()) / ("tmt_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Runs `tmt ARGS` in `dir` with `input` on stdin.
+Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input = "") {
+  std::ofstream(dir / "stdin.txt") << input;
+  const std::string cmd = "cd '" + dir.string() + "' && '" TMT_BINARY "' " + args +
+                          " < stdin.txt > stdout.txt 2> stderr.txt";
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(dir / "stdout.txt");
+  r.err = slurp(dir / "stderr.txt");
+  return r;
+}
+
+const std::string kCopyConfig = std::string(TMT_SOURCE_DIR) + "/configs/copy_task.yaml";
+
+TEST(Cli, VersionNamesLibTorchAndCuda) {
+  const Result r = run_tmt(scratch("version"), "--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("LibTorch " + torch_version()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(cuda_available() ? "CUDA available" : "CUDA not available"), std::string::npos) << r.out;
+}
+
+TEST(Cli, HelpExitsZero) {
+  const Result r = run_tmt(scratch("help"), "train --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--run-dir"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UnknownOptionIsAUsageError) {
+  const Result r = run_tmt(scratch("badopt"), "train --no-such-option");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(Cli, MissingConfigFileIsAUsageError) {
+  const Result r = run_tmt(scratch("missing"), "train -c nowhere.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "tmt: [train] error: config file 'nowhere.yaml' cannot be read: No such file or directory\n");
+  EXPECT_FALSE(fs::exists(scratch("missing") / "runs"));
+}
+
+TEST(Cli, MisspelledKeyNamesTheKeyAndCreatesNoRun) {
+  const fs::path dir = scratch("badkey");
+  std::ofstream(dir / "bad.yaml") << "model:\n  layers: 2\n  d_modle: 64\n";
+  const Result r = run_tmt(dir, "train -c bad.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "tmt: [train] error: bad.yaml:3:3: unknown key 'model.d_modle' (did you mean 'd_model'?)\n");
+  EXPECT_FALSE(fs::exists(dir / "runs"));
+}
+
+TEST(Cli, OutOfRangeOverrideIsAUsageError) {
+  const Result r = run_tmt(scratch("range"), "train -c '" + kCopyConfig + "' --set model.dropout=1.5");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("model.dropout must be in [0, 1), got 1.5"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MissingCheckpointIsARuntimeError) {
+  const Result r = run_tmt(scratch("nockpt"), "translate --checkpoint none.pt", "1 2 3\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("tmt: [decode] error: cannot read checkpoint 'none.pt'", 0), 0u) << r.err;
+}
+
+// The copy task, scaled down to run in seconds: train through the CLI, then the translations
+// of held-out sequences are the sequences themselves.
+TEST(Cli, CopyTaskTrainsAndCopiesExactly) {
+  const fs::path dir = scratch("copy");
+  const Result train = run_tmt(dir, "train -c '" + kCopyConfig + "' --run-dir run"
+                                    " --set model.d_model=64 --set model.d_ff=128 --set train.max_updates=300"
+                                    " --set train.warmup_updates=100 --set train.lr_factor=2");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint_last.pt"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "config.yaml"));
+  EXPECT_NE(slurp(dir / "run" / "train.log").find("update 300 |"), std::string::npos);
+
+  const std::string input = "1 2 3 4 5 6 7 8 9 10\n1 10 9 8 7 6 5 4 3 2\n\n1 5 5 5 2 2 2 7 7 7\n1 3 1 3 1 3 1 3 1 3\n";
+  const Result out = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt", input);
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(out.out, input);
+
+  const Result bad = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt", "1 2 x\n");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err.substr(bad.err.find("tmt:")),
+            "tmt: [decode] error: input line 1: 'x' is not a token id (the copy task reads space-separated integers)\n");
+}
+
+}  // namespace
+}  // namespace tmt
