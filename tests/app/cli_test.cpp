@@ -102,12 +102,13 @@ TEST(Cli, MissingCheckpointIsARuntimeError) {
 TEST(Cli, CopyTaskTrainsAndCopiesExactly) {
   const fs::path dir = scratch("copy");
   const Result train = run_tmt(dir, "train -c '" + kCopyConfig + "' --run-dir run"
-                                    " --set model.d_model=64 --set model.d_ff=128 --set train.max_updates=300"
-                                    " --set train.warmup_updates=100 --set train.lr_factor=2");
+                                    " --set model.d_model=64 --set model.d_ff=128 --set model.dropout=0"
+                                    " --set train.max_updates=500 --set train.warmup_updates=200"
+                                    " --set train.lr_factor=0.5");
   ASSERT_EQ(train.exit_code, 0) << train.err;
   EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint_last.pt"));
   EXPECT_TRUE(fs::exists(dir / "run" / "config.yaml"));
-  EXPECT_NE(slurp(dir / "run" / "train.log").find("update 300 |"), std::string::npos);
+  EXPECT_NE(slurp(dir / "run" / "train.log").find("update 500 |"), std::string::npos);
 
   const std::string input = "1 2 3 4 5 6 7 8 9 10\n1 10 9 8 7 6 5 4 3 2\n\n1 5 5 5 2 2 2 7 7 7\n1 3 1 3 1 3 1 3 1 3\n";
   const Result out = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt", input);

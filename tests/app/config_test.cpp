@@ -471,13 +471,13 @@ TEST(ConfigFilesTest, CopyTaskValues) {
   EXPECT_EQ(c.data.batch_size, 80);
   EXPECT_EQ(c.data.valid_size, 100);
   EXPECT_EQ(c.train.seed, 1u);
-  EXPECT_EQ(c.train.max_updates, 600);
+  EXPECT_EQ(c.train.max_updates, 1200);
   EXPECT_EQ(c.train.lr_factor, 1.0);
   EXPECT_EQ(c.train.warmup_updates, 400);
   EXPECT_EQ(c.train.adam_beta1, 0.9);
   EXPECT_EQ(c.train.adam_beta2, 0.98);
   EXPECT_EQ(c.train.adam_eps, 1e-9);
-  EXPECT_EQ(c.train.log_every, 50);
+  EXPECT_EQ(c.train.log_every, 100);
   EXPECT_EQ(c.train.threads, 0);
   EXPECT_EQ(c.train.criterion.label_smoothing, 0.0);
   EXPECT_EQ(c.train.criterion.variant, SmoothingVariant::annotated);
