@@ -96,6 +96,11 @@ bool parse(const std::string& text, double& value) {
   return true;
 }
 
+bool parse(const std::string& text, std::string& value) {
+  value = text;
+  return true;
+}
+
 // YAML 1.2's spellings only: yes/no/on/off are strings there, so they are rejected here.
 bool parse(const std::string& text, bool& value) {
   const bool is_true = text == "true" || text == "True" || text == "TRUE";
@@ -105,7 +110,8 @@ bool parse(const std::string& text, bool& value) {
 }
 
 // Every value of each enum read from YAML, in the order messages list them.
-std::vector<DataKind> all(DataKind) { return {DataKind::copy}; }
+std::vector<DataKind> all(DataKind) { return {DataKind::copy, DataKind::parallel}; }
+std::vector<SubwordModel> all(SubwordModel) { return {SubwordModel::bpe, SubwordModel::unigram}; }
 std::vector<SmoothingVariant> all(SmoothingVariant) {
   return {SmoothingVariant::annotated, SmoothingVariant::others, SmoothingVariant::uniform};
 }
@@ -133,6 +139,7 @@ std::string expected(int64_t) { return "an integer"; }
 std::string expected(uint64_t) { return "a non-negative integer"; }
 std::string expected(double) { return "a number"; }
 std::string expected(bool) { return "true or false"; }
+std::string expected(const std::string&) { return "a string"; }
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 std::string expected(E) {
   std::string names;
@@ -153,6 +160,7 @@ void emit(YAML::Emitter& out, int64_t value) { out << value; }
 void emit(YAML::Emitter& out, uint64_t value) { out << value; }
 void emit(YAML::Emitter& out, bool value) { out << value; }
 void emit(YAML::Emitter& out, double value) { out << text(value); }
+void emit(YAML::Emitter& out, const std::string& value) { out << YAML::DoubleQuoted << value; }
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 void emit(YAML::Emitter& out, E value) {
   out << to_string(value);
@@ -198,6 +206,24 @@ Field numbers(const char* section, const char* key, std::vector<double>& values)
           }};
 }
 
+Field strings(const char* section, const char* key, std::vector<std::string>& values) {
+  return {section, key,
+          [&values](const YAML::Node& node, const Reading& reading) {
+            if (!node.IsSequence()) reading.reject(node, "a list of strings");
+            std::vector<std::string> parsed(node.size());
+            for (std::size_t i = 0; i < node.size(); ++i) {
+              if (!node[i].IsScalar()) reading.reject(node[i], "a string", "[" + std::to_string(i) + "]");
+              parsed[i] = node[i].Scalar();
+            }
+            values = std::move(parsed);
+          },
+          [&values](YAML::Emitter& out) {
+            out << YAML::Flow << YAML::BeginSeq;
+            for (const std::string& value : values) out << YAML::DoubleQuoted << value;
+            out << YAML::EndSeq;
+          }};
+}
+
 // Every key, bound to `c`, sections in the order model, data, train, decode and keys in the
 // structs' declaration order (the order of to_yaml and of "known keys" in messages).
 std::vector<Field> fields(Config& c) {
@@ -220,14 +246,30 @@ std::vector<Field> fields(Config& c) {
       scalar("data", "seq_len", d.seq_len),
       scalar("data", "batch_size", d.batch_size),
       scalar("data", "valid_size", d.valid_size),
+      scalar("data", "dir", d.dir),
+      scalar("data", "src_lang", d.src_lang),
+      scalar("data", "tgt_lang", d.tgt_lang),
+      scalar("data", "train_prefix", d.train_prefix),
+      scalar("data", "valid_prefix", d.valid_prefix),
+      strings("data", "test_prefixes", d.test_prefixes),
+      scalar("data", "subword_model", d.subword_model),
+      scalar("data", "character_coverage", d.character_coverage),
+      scalar("data", "spm_sentences", d.spm_sentences),
+      scalar("data", "max_len", d.max_len),
+      scalar("data", "max_ratio", d.max_ratio),
+      scalar("data", "skip_invalid", d.skip_invalid),
+      scalar("data", "max_tokens", d.max_tokens),
+      scalar("data", "prefetch", d.prefetch),
       scalar("train", "seed", t.seed),
       scalar("train", "max_updates", t.max_updates),
+      scalar("train", "max_epochs", t.max_epochs),
       scalar("train", "lr_factor", t.lr_factor),
       scalar("train", "warmup_updates", t.warmup_updates),
       scalar("train", "adam_beta1", t.adam_beta1),
       scalar("train", "adam_beta2", t.adam_beta2),
       scalar("train", "adam_eps", t.adam_eps),
       scalar("train", "log_every", t.log_every),
+      scalar("train", "valid_every", t.valid_every),
       scalar("train", "threads", t.threads),
       scalar("train", "label_smoothing", k.label_smoothing),
       scalar("train", "smoothing_variant", k.variant),
@@ -426,7 +468,12 @@ void validate(const Config& config) {
     fail("train.class_weights has " + std::to_string(criterion.class_weights.size()) +
          " entries, expected data.vocab_size (" + std::to_string(config.data.vocab_size) + ")");
   }
-  if (config.model.max_positions < config.data.seq_len) {
+  if (config.data.kind == DataKind::parallel && config.model.max_positions < config.data.max_len + 1) {
+    fail("model.max_positions (" + std::to_string(config.model.max_positions) +
+         ") must be >= data.max_len + 1 (" + std::to_string(config.data.max_len + 1) +
+         "): a sentence of data.max_len tokens plus its end symbol needs that many positions");
+  }
+  if (config.data.kind == DataKind::copy && config.model.max_positions < config.data.seq_len) {
     fail("model.max_positions (" + std::to_string(config.model.max_positions) +
          ") must be >= data.seq_len (" + std::to_string(config.data.seq_len) +
          "): the position table has no row for later tokens");

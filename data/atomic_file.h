@@ -12,4 +12,7 @@ namespace tmt {
 /// (std::runtime_error naming `path`) propagates; an existing `path` is left untouched.
 void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write);
 
+/// Writes `text` to `path` atomically.
+void write_text_atomically(const std::string& path, const std::string& text);
+
 }  // namespace tmt

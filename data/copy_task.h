@@ -6,13 +6,14 @@
 #include <cstdint>
 
 #include "data/batch.h"
+#include "data/batch_stream.h"
 #include "data/data_config.h"
 
 namespace tmt {
 
 /// Random sequences of ids in [1, vocab_size) whose first token is fixed to 1, which doubles as
 /// the decoder's start symbol; 0 is padding. The target is the source.
-class CopyTask {
+class CopyTask : public BatchStream {
  public:
   static constexpr int64_t kPadId = 0;
   static constexpr int64_t kStartId = 1;
@@ -20,7 +21,7 @@ class CopyTask {
   CopyTask(const DataConfig& config, uint64_t seed);
 
   /// The next training batch of config.batch_size sequences.
-  Batch next();
+  Batch next() override;
 
   /// `count` sequences [count, seq_len] from an independent generator seeded with `seed`,
   /// for held-out checks.

@@ -1,5 +1,7 @@
 #include "data/data_config.h"
 
+#include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -14,22 +16,50 @@ void require_at_least(const char* key, int64_t value, int64_t minimum) {
   }
 }
 
+void require_set(const char* key, const std::string& value, const char* why) {
+  if (value.empty()) throw std::invalid_argument(std::string("data.") + key + " must be set " + why);
+}
+
 }  // namespace
 
 void DataConfig::validate() const {
-  // Padding (0), the fixed start symbol (1) and at least one symbol to copy.
-  require_at_least("vocab_size", vocab_size, 3);
-  // The start symbol plus at least one token to copy.
-  require_at_least("seq_len", seq_len, 2);
-  require_at_least("batch_size", batch_size, 1);
-  require_at_least("valid_size", valid_size, 1);
+  if (kind == DataKind::copy) {
+    // Padding (0), the fixed start symbol (1) and at least one symbol to copy.
+    require_at_least("vocab_size", vocab_size, 3);
+    // The start symbol plus at least one token to copy.
+    require_at_least("seq_len", seq_len, 2);
+    require_at_least("batch_size", batch_size, 1);
+    require_at_least("valid_size", valid_size, 1);
+    return;
+  }
+  require_set("dir", dir, "for data.kind 'parallel' (the folder holding the corpus files)");
+  require_set("src_lang", src_lang, "for data.kind 'parallel'");
+  require_set("tgt_lang", tgt_lang, "for data.kind 'parallel'");
+  if (src_lang == tgt_lang) {
+    throw std::invalid_argument("data.src_lang and data.tgt_lang must differ, both are '" + src_lang + "'");
+  }
+  require_set("train_prefix", train_prefix, "for data.kind 'parallel'");
+  require_set("valid_prefix", valid_prefix, "for data.kind 'parallel'");
+  // The four special pieces plus room for real ones.
+  require_at_least("vocab_size", vocab_size, 8);
+  if (!(character_coverage > 0.0 && character_coverage <= 1.0)) {
+    std::ostringstream s;
+    s << "data.character_coverage must be in (0, 1], got " << character_coverage;
+    throw std::invalid_argument(s.str());
+  }
+  require_at_least("spm_sentences", spm_sentences, 0);
+  require_at_least("max_len", max_len, 1);
+  if (!(max_ratio >= 1.0) || !std::isfinite(max_ratio)) {
+    std::ostringstream s;
+    s << "data.max_ratio must be a finite number >= 1, got " << max_ratio;
+    throw std::invalid_argument(s.str());
+  }
+  require_at_least("max_tokens", max_tokens, 1);
+  require_at_least("prefetch", prefetch, 1);
 }
 
-const char* to_string(DataKind k) {
-  switch (k) {
-    case DataKind::copy: return "copy";
-  }
-  return "?";
-}
+const char* to_string(DataKind k) { return k == DataKind::copy ? "copy" : "parallel"; }
+
+const char* to_string(SubwordModel m) { return m == SubwordModel::bpe ? "bpe" : "unigram"; }
 
 }  // namespace tmt

@@ -40,12 +40,14 @@ struct CriterionConfig {
 struct TrainConfig {
   uint64_t seed = 1;               // seeds parameters, dropout and data order
   int64_t max_updates = 100000;    // stop after this many optimizer updates (paper base: 100k)
+  int64_t max_epochs = 0;          // also stop after this many passes over the data; 0: no limit
   double lr_factor = 1.0;          // lr = factor * d_model^-0.5 * min(step^-0.5, step*warmup^-1.5)
   int64_t warmup_updates = 4000;   // paper: 4000
   double adam_beta1 = 0.9;         // paper: 0.9
   double adam_beta2 = 0.98;        // paper: 0.98
   double adam_eps = 1e-9;          // paper: 1e-9
   int64_t log_every = 100;         // updates between training log lines
+  int64_t valid_every = 1000;      // updates between validation passes (parallel data); 0: only at the end
   int64_t threads = 0;             // intra-op CPU threads; 0 keeps LibTorch's default
   CriterionConfig criterion;
 

@@ -25,16 +25,30 @@ UpdateStats Trainer::step(const Batch& batch) {
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
   optimizer_->zero_grad();
-  torch::Tensor logits = model_->forward(batch.src, batch.tgt_in);  // [batch, tgt_len, vocab]
-  LossResult r = criterion_(logits.reshape({-1, logits.size(-1)}),    // [batch * tgt_len, vocab]
-                            batch.tgt_out.reshape({-1}));              // [batch * tgt_len]
+  LossResult r = loss_of(batch);
   r.loss.backward();
   optimizer_->step();
   ++updates_;
+  UpdateStats s = stats_of(r);
+  s.lr = lr;
+  return s;
+}
 
+UpdateStats Trainer::evaluate(const Batch& batch) {
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  return stats_of(loss_of(batch));
+}
+
+LossResult Trainer::loss_of(const Batch& batch) {
+  torch::Tensor logits = model_->forward(batch.src, batch.tgt_in);  // [batch, tgt_len, vocab]
+  return criterion_(logits.reshape({-1, logits.size(-1)}),           // [batch * tgt_len, vocab]
+                    batch.tgt_out.reshape({-1}));                     // [batch * tgt_len]
+}
+
+UpdateStats Trainer::stats_of(const LossResult& r) const {
   UpdateStats s;
   s.update = updates_;
-  s.lr = lr;
   s.tokens = r.tokens.item<int64_t>();
   const double loss = r.loss.item<double>();
   s.loss_sum = config_.criterion.reduction == LossReduction::mean ? loss * static_cast<double>(s.tokens) : loss;

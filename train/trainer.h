@@ -32,6 +32,9 @@ class Trainer {
   /// One optimizer update on `batch`.
   UpdateStats step(const Batch& batch);
 
+  /// Loss statistics of `batch` without touching the weights (eval mode, no gradients).
+  UpdateStats evaluate(const Batch& batch);
+
   int64_t updates() const { return updates_; }
   Transformer& model() { return model_; }
 
@@ -41,6 +44,10 @@ class Trainer {
   LabelSmoothingLoss criterion_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   int64_t updates_ = 0;
+
+  /// Forward pass and criterion over a batch; the statistics of `r` for a log line.
+  LossResult loss_of(const Batch& batch);
+  UpdateStats stats_of(const LossResult& r) const;
 };
 
 /// Token-weighted totals of several updates, for a log line.

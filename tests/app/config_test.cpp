@@ -129,9 +129,12 @@ const std::vector<std::string> kAllKeys = {
     "model.layers", "model.d_model", "model.d_ff", "model.heads", "model.dropout",
     "model.attention_dropout", "model.share_embeddings", "model.pre_norm",
     "model.max_positions", "data.kind", "data.vocab_size", "data.seq_len", "data.batch_size",
-    "data.valid_size", "train.seed", "train.max_updates", "train.lr_factor",
+    "data.valid_size", "data.dir", "data.src_lang", "data.tgt_lang", "data.train_prefix",
+    "data.valid_prefix", "data.test_prefixes", "data.subword_model", "data.character_coverage",
+    "data.spm_sentences", "data.max_len", "data.max_ratio", "data.skip_invalid", "data.max_tokens",
+    "data.prefetch", "train.seed", "train.max_updates", "train.max_epochs", "train.lr_factor",
     "train.warmup_updates", "train.adam_beta1", "train.adam_beta2", "train.adam_eps",
-    "train.log_every", "train.threads", "train.label_smoothing", "train.smoothing_variant",
+    "train.log_every", "train.valid_every", "train.threads", "train.label_smoothing", "train.smoothing_variant",
     "train.loss_form", "train.loss_reduction", "train.class_weights", "train.class_weight_mode",
     "decode.max_len_a", "decode.max_len_b"};
 
@@ -346,7 +349,7 @@ TEST(ConfigErrorTest, EnumListsItsValues) {
   EXPECT_EQ(parse_error("train:\n  loss_form: KL\n"),
             "x.yaml:2:14: train.loss_form: expected one of kl, ce, found 'KL'");
   EXPECT_EQ(parse_error("data:\n  kind: wmt\n"),
-            "x.yaml:2:9: data.kind: expected one of copy, found 'wmt'");
+            "x.yaml:2:9: data.kind: expected one of copy, parallel, found 'wmt'");
 }
 
 TEST(ConfigErrorTest, ClassWeightsMustBeAListOfNumbers) {
