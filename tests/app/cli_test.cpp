@@ -121,5 +121,59 @@ TEST(Cli, CopyTaskTrainsAndCopiesExactly) {
             "tmt: [decode] error: input line 1: 'x' is not a token id (the copy task reads space-separated integers)\n");
 }
 
+// A tiny parallel corpus and a config with a tiny model for it.
+fs::path tiny_corpus_dir(const std::string& name) {
+  const fs::path dir = scratch(name);
+  fs::create_directories(dir / "corpus");
+  const char* de[] = {"ein Hund läuft", "zwei Katzen schlafen", "der Mann liest", "eine Frau singt"};
+  const char* en[] = {"a dog runs", "two cats sleep", "the man reads", "a woman sings"};
+  for (const char* split : {"train", "valid"}) {
+    std::ofstream d(dir / "corpus" / (std::string(split) + ".de")), e(dir / "corpus" / (std::string(split) + ".en"));
+    for (int i = 0; i < (std::string(split) == "train" ? 80 : 8); ++i) {
+      d << de[i % 4] << ' ' << i % 5 << '\n';
+      e << en[i % 4] << ' ' << i % 5 << '\n';
+    }
+  }
+  std::ofstream(dir / "tiny.yaml") << "model: {layers: 1, d_model: 32, d_ff: 64, heads: 2, max_positions: 64}\n"
+                                      "data: {kind: parallel, dir: corpus, vocab_size: 40, max_len: 32, max_tokens: 256}\n"
+                                      "train: {max_updates: 6, warmup_updates: 4, log_every: 2, valid_every: 3}\n";
+  return dir;
+}
+
+TEST(Cli, TinyCorpusPreparesAndTrains) {
+  const fs::path dir = tiny_corpus_dir("corpus");
+  const Result prep = run_tmt(dir, "prepare -c tiny.yaml --run-dir run");
+  ASSERT_EQ(prep.exit_code, 0) << prep.err;
+  for (const char* f : {"spm.model", "train.bin", "valid.bin"}) EXPECT_TRUE(fs::exists(dir / "run/data" / f)) << f;
+  const Result train = run_tmt(dir, "train -c tiny.yaml --run-dir run");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const std::string log = slurp(dir / "run/train.log");
+  EXPECT_NE(log.find("valid | update 3 |"), std::string::npos) << log;
+  EXPECT_NE(log.find("valid | update 6 |"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(dir / "run/checkpoint_last.pt"));
+}
+
+TEST(Cli, TrainingWithoutPreparedDataSaysWhatToRun) {
+  const fs::path dir = tiny_corpus_dir("unprepared");
+  const Result r = run_tmt(dir, "train -c tiny.yaml --run-dir run");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("tmt: [train] error: no prepared data in 'run/data': run `tmt prepare -c tiny.yaml` with the "
+                       "same --run-dir first"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, DataOfAnotherVocabularyIsRefused) {
+  const fs::path dir = tiny_corpus_dir("mismatch");
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir a").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir b --set data.vocab_size=44").exit_code, 0);
+  fs::copy_file(dir / "b/data/train.bin", dir / "a/data/train.bin", fs::copy_options::overwrite_existing);
+  const Result r = run_tmt(dir, "train -c tiny.yaml --run-dir a");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("corpus 'a/data/train.bin' was binarised with a SentencePiece model of hash"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("but 'a/data/spm.model' has hash"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace tmt
