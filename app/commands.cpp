@@ -52,6 +52,14 @@ int run_cli(int argc, char** argv) {
   translate_cmd->add_option("-i,--input", translate.input, "Input file (default: stdin)");
   translate_cmd->add_option("-o,--output", translate.output, "Output file (default: stdout)");
 
+  AverageArgs average;
+  CLI::App* average_cmd = app.add_subcommand("average", "Average checkpoints parameter by parameter (the paper's averaging)");
+  average_cmd->add_option("-o,--output", average.output, "Averaged checkpoint to write")->required();
+  average_cmd->add_option("checkpoints", average.checkpoints, "Checkpoints to average (with --last: the run directory)");
+  average_cmd->add_option("--last", average.last, "Average the last N checkpoint_<update>.pt of RUN_DIR")
+      ->check(CLI::PositiveNumber);
+  average_cmd->add_option("--run-dir", average.run_dir, "Run directory for --last");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,7 +67,9 @@ int run_cli(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
 
-  const char* area = prepare_cmd->parsed() ? "[data]" : train_cmd->parsed() ? "[train]" : "[decode]";
+  const char* area = prepare_cmd->parsed()                          ? "[data]"
+                     : train_cmd->parsed() || average_cmd->parsed() ? "[train]"
+                                                                    : "[decode]";
   try {
     if (show_version) {
       std::cout << version_text() << '\n';
@@ -68,6 +78,7 @@ int run_cli(int argc, char** argv) {
     if (prepare_cmd->parsed()) return prepare_command(prepare);
     if (train_cmd->parsed()) return train_command(train);
     if (translate_cmd->parsed()) return translate_command(translate);
+    if (average_cmd->parsed()) return average_command(average);
     std::cout << app.help();
     return kExitUsage;
   } catch (const std::invalid_argument& e) {

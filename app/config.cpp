@@ -269,6 +269,7 @@ std::vector<Field> fields(Config& c) {
       scalar("train", "adam_beta2", t.adam_beta2),
       scalar("train", "adam_eps", t.adam_eps),
       scalar("train", "log_every", t.log_every),
+      scalar("train", "save_every", t.save_every),
       scalar("train", "valid_every", t.valid_every),
       scalar("train", "threads", t.threads),
       scalar("train", "label_smoothing", k.label_smoothing),

@@ -1,6 +1,7 @@
 #pragma once
 // One function per tmt subcommand, each taking its parsed command-line arguments.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,11 +23,20 @@ struct TranslateArgs {
   std::string output;
 };
 
+/// `tmt average`: explicit checkpoints, or the last N numbered ones of a run directory.
+struct AverageArgs {
+  std::vector<std::string> checkpoints;
+  int64_t last = 0;
+  std::string run_dir;
+  std::string output;
+};
+
 /// The run directory of `args`: --run-dir, or runs/<config file stem>.
 std::string run_dir_of(const RunArgs& args);
 
 int prepare_command(const RunArgs& args);
 int train_command(const RunArgs& args);
 int translate_command(const TranslateArgs& args);
+int average_command(const AverageArgs& args);
 
 }  // namespace tmt

@@ -124,6 +124,11 @@ int train_command(const RunArgs& args) {
       interval = IntervalStats{};
       interval_start = Clock::now();
     }
+    if (config.train.save_every > 0 && last.update % config.train.save_every == 0) {
+      const std::string numbered = (fs::path(run_dir) / ("checkpoint_" + std::to_string(last.update) + ".pt")).string();
+      save_checkpoint(numbered, *model, config_yaml);
+      spdlog::info("[train] saved {}", numbered);
+    }
     if (parallel && config.train.valid_every > 0 && last.update % config.train.valid_every == 0 &&
         last.update < config.train.max_updates) {
       validate(trainer, data);

@@ -36,8 +36,8 @@ std::string shape_of(const torch::Tensor& t) {
 }
 
 // Parameters and buffers by their dotted names, the way the checkpoint stores them.
-std::vector<std::pair<std::string, torch::Tensor>> named_state(TransformerImpl& model) {
-  std::vector<std::pair<std::string, torch::Tensor>> state;
+NamedTensors named_state(TransformerImpl& model) {
+  NamedTensors state;
   for (const auto& p : model.named_parameters()) state.emplace_back(p.key(), p.value());
   for (const auto& b : model.named_buffers()) state.emplace_back(b.key(), b.value());
   return state;
@@ -46,15 +46,38 @@ std::vector<std::pair<std::string, torch::Tensor>> named_state(TransformerImpl& 
 }  // namespace
 
 void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml) {
+  CheckpointHeader header;
+  header.format_version = kCheckpointFormatVersion;
+  header.config_yaml = config_yaml;
+  header.vocab = model.vocab();
+  write_checkpoint(path, named_state(model), header);
+}
+
+void write_checkpoint(const std::string& path, const NamedTensors& tensors, const CheckpointHeader& header) {
   torch::serialize::OutputArchive archive;
   archive.write("format_version", c10::IValue(kCheckpointFormatVersion));
-  archive.write("config", c10::IValue(config_yaml));
-  archive.write("vocab", c10::IValue(std::vector<int64_t>{model.vocab().src_size, model.vocab().tgt_size,
-                                                          model.vocab().pad_id}));
+  archive.write("config", c10::IValue(header.config_yaml));
+  archive.write("vocab", c10::IValue(std::vector<int64_t>{header.vocab.src_size, header.vocab.tgt_size,
+                                                          header.vocab.pad_id}));
   torch::serialize::OutputArchive weights;
-  for (const auto& [name, tensor] : named_state(model)) weights.write(name, tensor.detach());
+  for (const auto& [name, tensor] : tensors) weights.write(name, tensor.detach());
   archive.write("model", weights);
   write_atomically(path, [&](const std::string& tmp) { archive.save_to(tmp); });
+}
+
+NamedTensors read_checkpoint_tensors(const std::string& path) {
+  auto archive = open_archive(path);
+  torch::serialize::InputArchive weights;
+  if (!archive.try_read("model", weights)) {
+    throw std::runtime_error("'" + path + "' is not a tmt checkpoint: it has no 'model' entry");
+  }
+  NamedTensors tensors;
+  for (const std::string& name : weights.keys()) {
+    torch::Tensor value;
+    weights.read(name, value);
+    tensors.emplace_back(name, value);
+  }
+  return tensors;
 }
 
 CheckpointHeader read_checkpoint_header(const std::string& path) {

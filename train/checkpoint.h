@@ -19,8 +19,17 @@ struct CheckpointHeader {
   VocabInfo vocab;
 };
 
+/// Parameters and buffers by dotted name, in the order a checkpoint stores them.
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
 /// Writes model weights, vocabulary and configuration atomically to `path`.
 void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml);
+
+/// Writes named tensors as a checkpoint with the given header, atomically.
+void write_checkpoint(const std::string& path, const NamedTensors& tensors, const CheckpointHeader& header);
+
+/// Every tensor a checkpoint stores, by name.
+NamedTensors read_checkpoint_tensors(const std::string& path);
 
 /// Reads the header; throws std::runtime_error naming `path` for unreadable or foreign files.
 CheckpointHeader read_checkpoint_header(const std::string& path);

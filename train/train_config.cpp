@@ -48,6 +48,7 @@ void TrainConfig::validate() const {
   }
   if (!(adam_eps > 0.0)) fail("train.adam_eps must be > 0, got " + str(adam_eps));
   if (max_epochs < 0) fail("train.max_epochs must be >= 0 (0: no limit), got " + std::to_string(max_epochs));
+  if (save_every < 0) fail("train.save_every must be >= 0 (0: no numbered checkpoints), got " + std::to_string(save_every));
   if (valid_every < 0) fail("train.valid_every must be >= 0 (0: only at the end), got " + std::to_string(valid_every));
   if (log_every < 1) fail("train.log_every must be >= 1, got " + std::to_string(log_every));
   if (threads < 0) fail("train.threads must be >= 0 (0: LibTorch's default), got " + std::to_string(threads));

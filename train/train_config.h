@@ -47,6 +47,7 @@ struct TrainConfig {
   double adam_beta2 = 0.98;        // paper: 0.98
   double adam_eps = 1e-9;          // paper: 1e-9
   int64_t log_every = 100;         // updates between training log lines
+  int64_t save_every = 0;          // updates between numbered checkpoints (checkpoint_<update>.pt); 0: none
   int64_t valid_every = 1000;      // updates between validation passes (parallel data); 0: only at the end
   int64_t threads = 0;             // intra-op CPU threads; 0 keeps LibTorch's default
   CriterionConfig criterion;

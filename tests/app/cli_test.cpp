@@ -10,6 +10,7 @@
 #include <string>
 
 #include "model/torch_compat.h"
+#include "train/checkpoint.h"
 
 namespace tmt {
 namespace {
@@ -173,6 +174,50 @@ TEST(Cli, DataOfAnotherVocabularyIsRefused) {
   EXPECT_NE(r.err.find("corpus 'a/data/train.bin' was binarised with a SentencePiece model of hash"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("but 'a/data/spm.model' has hash"), std::string::npos) << r.err;
+}
+
+TEST(Cli, AverageTakesTheElementwiseMeanOfTheLastCheckpoints) {
+  const fs::path dir = tiny_corpus_dir("average");
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir run").exit_code, 0);
+  const Result train = run_tmt(dir, "train -c tiny.yaml --run-dir run --set train.save_every=2");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  for (const char* f : {"checkpoint_2.pt", "checkpoint_4.pt", "checkpoint_6.pt"}) EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+
+  const Result avg = run_tmt(dir, "average -o avg.pt --last 2 run");
+  ASSERT_EQ(avg.exit_code, 0) << avg.err;
+  const NamedTensors a = read_checkpoint_tensors((dir / "run/checkpoint_4.pt").string());
+  const NamedTensors b = read_checkpoint_tensors((dir / "run/checkpoint_6.pt").string());
+  const NamedTensors mean = read_checkpoint_tensors((dir / "avg.pt").string());
+  ASSERT_EQ(mean.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(mean[i].first, a[i].first);
+    EXPECT_TRUE(torch::allclose(mean[i].second, (a[i].second + b[i].second) / 2, 1e-6, 1e-7)) << a[i].first;
+  }
+  EXPECT_EQ(read_checkpoint_header((dir / "avg.pt").string()).config_yaml,
+            read_checkpoint_header((dir / "run/checkpoint_6.pt").string()).config_yaml);
+
+  const Result explicit_list = run_tmt(dir, "average -o avg2.pt run/checkpoint_2.pt run/checkpoint_4.pt run/checkpoint_6.pt");
+  EXPECT_EQ(explicit_list.exit_code, 0) << explicit_list.err;
+  const Result too_many = run_tmt(dir, "average -o x.pt --last 5 run");
+  EXPECT_EQ(too_many.exit_code, 2);
+  EXPECT_NE(too_many.err.find("--last 5 needs 5 checkpoint_<update>.pt files in 'run', found 3"), std::string::npos)
+      << too_many.err;
+}
+
+TEST(Cli, AverageRefusesDifferentArchitectures) {
+  const fs::path dir = tiny_corpus_dir("average_mismatch");
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir run").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "train -c tiny.yaml --run-dir run").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir wide").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "train -c tiny.yaml --run-dir wide --set model.heads=4").exit_code, 0);
+  const Result r = run_tmt(dir, "average -o x.pt run/checkpoint_last.pt wide/checkpoint_last.pt");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot average 'wide/checkpoint_last.pt' (layers 1, d_model 32, d_ff 64, heads 4, shared "
+                       "embeddings, post-norm, 64 positions, vocabulary 40/40, pad 0) with 'run/checkpoint_last.pt' "
+                       "(layers 1, d_model 32, d_ff 64, heads 2,"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir / "x.pt"));
 }
 
 }  // namespace

@@ -134,7 +134,7 @@ const std::vector<std::string> kAllKeys = {
     "data.spm_sentences", "data.max_len", "data.max_ratio", "data.skip_invalid", "data.max_tokens",
     "data.prefetch", "train.seed", "train.max_updates", "train.max_epochs", "train.lr_factor",
     "train.warmup_updates", "train.adam_beta1", "train.adam_beta2", "train.adam_eps",
-    "train.log_every", "train.valid_every", "train.threads", "train.label_smoothing", "train.smoothing_variant",
+    "train.log_every", "train.save_every", "train.valid_every", "train.threads", "train.label_smoothing", "train.smoothing_variant",
     "train.loss_form", "train.loss_reduction", "train.class_weights", "train.class_weight_mode",
     "decode.max_len_a", "decode.max_len_b"};
 

@@ -1,0 +1,104 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "app/logging.h"
+#include "app/subcommands.h"
+#include "train/checkpoint.h"
+
+namespace tmt {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What must agree for parameters to be averaged elementwise; dropout and the rest may differ.
+std::string architecture_of(const Config& c, const VocabInfo& v) {
+  const ModelConfig& m = c.model;
+  return "layers " + std::to_string(m.layers) + ", d_model " + std::to_string(m.d_model) + ", d_ff " +
+         std::to_string(m.d_ff) + ", heads " + std::to_string(m.heads) + ", " +
+         (m.share_embeddings ? "shared" : "separate") + " embeddings, " + (m.pre_norm ? "pre" : "post") +
+         "-norm, " + std::to_string(m.max_positions) + " positions, vocabulary " + std::to_string(v.src_size) + "/" +
+         std::to_string(v.tgt_size) + ", pad " + std::to_string(v.pad_id);
+}
+
+// The newest `count` numbered checkpoints (checkpoint_<update>.pt) of a run directory.
+std::vector<std::string> last_checkpoints(const std::string& run_dir, int64_t count) {
+  if (!fs::is_directory(run_dir)) throw std::invalid_argument("run directory '" + run_dir + "' does not exist");
+  const std::regex numbered(R"(checkpoint_(\d+)\.pt)");
+  std::vector<std::pair<int64_t, std::string>> found;
+  for (const auto& entry : fs::directory_iterator(run_dir)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, m, numbered)) found.emplace_back(std::stoll(m[1]), entry.path().string());
+  }
+  if (static_cast<int64_t>(found.size()) < count) {
+    throw std::invalid_argument("--last " + std::to_string(count) + " needs " + std::to_string(count) +
+                                " checkpoint_<update>.pt files in '" + run_dir + "', found " +
+                                std::to_string(found.size()));
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> paths;
+  for (auto it = found.end() - count; it != found.end(); ++it) paths.push_back(it->second);
+  return paths;
+}
+
+}  // namespace
+
+int average_command(const AverageArgs& args) {
+  setup_logging();
+  std::vector<std::string> paths = args.checkpoints;
+  if (args.last > 0) {
+    // `--last N RUN_DIR`: the run directory may come as the one positional argument.
+    std::string run_dir = args.run_dir;
+    if (run_dir.empty() && paths.size() == 1) run_dir = paths[0];
+    if (run_dir.empty() || (!args.run_dir.empty() && !paths.empty()) || paths.size() > 1) {
+      throw std::invalid_argument("use either CHECKPOINT... or --last N RUN_DIR, not both");
+    }
+    paths = last_checkpoints(run_dir, args.last);
+  }
+  if (paths.empty()) throw std::invalid_argument("no checkpoints to average: give CHECKPOINT... or --last N RUN_DIR");
+
+  const CheckpointHeader first = read_checkpoint_header(paths[0]);
+  const std::string architecture =
+      architecture_of(parse_config(first.config_yaml, "checkpoint " + paths[0]), first.vocab);
+  std::map<std::string, torch::Tensor> sums;
+  for (const auto& [name, tensor] : read_checkpoint_tensors(paths[0])) sums[name] = tensor.to(torch::kDouble);
+  for (size_t i = 1; i < paths.size(); ++i) {
+    const CheckpointHeader header = read_checkpoint_header(paths[i]);
+    const std::string other = architecture_of(parse_config(header.config_yaml, "checkpoint " + paths[i]), header.vocab);
+    if (other != architecture) {
+      throw std::invalid_argument("cannot average '" + paths[i] + "' (" + other + ") with '" + paths[0] + "' (" +
+                                  architecture + "): the architectures differ");
+    }
+    const NamedTensors tensors = read_checkpoint_tensors(paths[i]);
+    if (tensors.size() != sums.size()) {
+      throw std::invalid_argument("cannot average '" + paths[i] + "' with '" + paths[0] + "': they hold " +
+                                  std::to_string(tensors.size()) + " and " + std::to_string(sums.size()) + " tensors");
+    }
+    for (const auto& [name, tensor] : tensors) {
+      auto it = sums.find(name);
+      if (it == sums.end() || !it->second.sizes().equals(tensor.sizes())) {
+        throw std::invalid_argument("cannot average '" + paths[i] + "' with '" + paths[0] + "': tensor '" + name +
+                                    "' is missing or shaped differently");
+      }
+      it->second.add_(tensor.to(torch::kDouble));
+    }
+  }
+  NamedTensors averaged;
+  const auto stored = read_checkpoint_tensors(paths[0]);
+  for (const auto& [name, tensor] : stored) {
+    averaged.emplace_back(name, (sums[name] / static_cast<double>(paths.size())).to(tensor.scalar_type()));
+  }
+  write_checkpoint(args.output, averaged, first);
+  spdlog::info("[train] averaged {} checkpoints ({}) into {}", paths.size(), architecture, args.output);
+  return 0;
+}
+
+}  // namespace tmt
