@@ -38,20 +38,46 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query, const 
               ", value ", value.size(0));
   TORCH_CHECK(key.size(1) == value.size(1), "attention key length ", key.size(1),
               " != value length ", value.size(1));
-  if (mask.defined()) {
-    TORCH_CHECK(mask.scalar_type() == torch::kBool && mask.dim() == 4,
-                "attention mask must be a 4-D bool tensor, got ", mask.scalar_type(), " ",
-                mask.sizes());
-    TORCH_CHECK((mask.size(0) == 1 || mask.size(0) == query.size(0)) && mask.size(1) == 1 &&
-                    (mask.size(2) == 1 || mask.size(2) == query.size(1)) &&
-                    mask.size(3) == key.size(1),
-                "attention mask ", mask.sizes(), " does not broadcast to [batch ", query.size(0),
-                ", 1, tgt_len ", query.size(1), ", src_len ", key.size(1), "]");
-  }
+  check_mask(mask, query.size(0), query.size(1), key.size(1));
   const auto q = split_heads(q_proj(query));  // [batch, heads, tgt_len, head_dim]
   const auto k = split_heads(k_proj(key));    // [batch, heads, src_len, head_dim]
   const auto v = split_heads(v_proj(value));  // [batch, heads, src_len, head_dim]
   return out_proj(merge_heads(attend(q, k, v, mask)));  // [batch, tgt_len, d_model]
+}
+
+std::pair<torch::Tensor, torch::Tensor> MultiHeadAttentionImpl::project_kv(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 3 && x.size(2) == d_model_,
+              "project_kv expects [batch, len, d_model ", d_model_, "], got ", x.sizes());
+  return {split_heads(k_proj(x)),   // [batch, heads, len, head_dim]
+          split_heads(v_proj(x))};  // [batch, heads, len, head_dim]
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend_cached(const torch::Tensor& query,
+                                                    const torch::Tensor& k,
+                                                    const torch::Tensor& v,
+                                                    const torch::Tensor& mask) {
+  TORCH_CHECK(query.dim() == 3 && query.size(2) == d_model_,
+              "attend_cached expects query [batch, tgt_len, d_model ", d_model_, "], got ",
+              query.sizes());
+  TORCH_CHECK(k.dim() == 4 && k.size(0) == query.size(0) && k.size(1) == heads_ &&
+                  k.size(3) == head_dim_ && v.sizes() == k.sizes(),
+              "attend_cached expects k and v [batch ", query.size(0), ", heads ", heads_,
+              ", src_len, head_dim ", head_dim_, "], got ", k.sizes(), " and ", v.sizes());
+  check_mask(mask, query.size(0), query.size(1), k.size(2));
+  const auto q = split_heads(q_proj(query));            // [batch, heads, tgt_len, head_dim]
+  return out_proj(merge_heads(attend(q, k, v, mask)));  // [batch, tgt_len, d_model]
+}
+
+void MultiHeadAttentionImpl::check_mask(const torch::Tensor& mask, int64_t batch,
+                                        int64_t tgt_len, int64_t src_len) const {
+  if (!mask.defined()) return;
+  TORCH_CHECK(mask.scalar_type() == torch::kBool && mask.dim() == 4,
+              "attention mask must be a 4-D bool tensor, got ", mask.scalar_type(), " ",
+              mask.sizes());
+  TORCH_CHECK((mask.size(0) == 1 || mask.size(0) == batch) && mask.size(1) == 1 &&
+                  (mask.size(2) == 1 || mask.size(2) == tgt_len) && mask.size(3) == src_len,
+              "attention mask ", mask.sizes(), " does not broadcast to [batch ", batch,
+              ", 1, tgt_len ", tgt_len, ", src_len ", src_len, "]");
 }
 
 torch::Tensor MultiHeadAttentionImpl::split_heads(const torch::Tensor& x) const {

@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <utility>
+
 namespace tmt {
 
 /// Multi-head attention with biased q/k/v/out projections and dropout on the attention weights.
@@ -18,6 +20,17 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key,
                         const torch::Tensor& value, const torch::Tensor& mask = {});
 
+  /// Keys and values of x [batch, len, d_model] (key = value = x), projected and split into
+  /// heads: each [batch, heads, len, head_dim]. Incremental decoding computes them once per
+  /// source (cross-attention) or once per new token (self-attention) and caches them.
+  std::pair<torch::Tensor, torch::Tensor> project_kv(const torch::Tensor& x);
+
+  /// query [batch, tgt_len, d_model] attends over already projected keys/values k, v
+  /// [batch, heads, src_len, head_dim] (from project_kv, possibly concatenated over steps);
+  /// mask as in forward. Equals forward(query, x, x, mask) when (k, v) = project_kv(x).
+  torch::Tensor attend_cached(const torch::Tensor& query, const torch::Tensor& k,
+                              const torch::Tensor& v, const torch::Tensor& mask = {});
+
   /// Number of heads h.
   int64_t heads() const { return heads_; }
   /// Width of one head, d_model / h.
@@ -31,7 +44,9 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 
  private:
   // Projection, attention and head merging are separate steps so that incremental decoding can
-  // later project only the newest query and reuse cached, already split keys/values.
+  // project only the newest query and reuse cached, already split keys/values.
+  void check_mask(const torch::Tensor& mask, int64_t batch, int64_t tgt_len,
+                  int64_t src_len) const;
   torch::Tensor split_heads(const torch::Tensor& x) const;
   torch::Tensor merge_heads(const torch::Tensor& x) const;
   torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

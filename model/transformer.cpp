@@ -97,6 +97,26 @@ class DecoderLayerImpl : public torch::nn::Module {
                     [&](const torch::Tensor& h) { return ffn(h); });
   }
 
+  // The same layer for one new position x [batch, 1, d_model]: its self-attention keys/values
+  // are appended to self_k/self_v [batch, heads, steps, head_dim], and it attends over those
+  // and over the precomputed cross_k/cross_v [batch, heads, src_len, head_dim]. No causal mask
+  // is needed: the cache holds only this and earlier positions.
+  torch::Tensor step(torch::Tensor x, torch::Tensor& self_k, torch::Tensor& self_v,
+                     const torch::Tensor& cross_k, const torch::Tensor& cross_v,
+                     const torch::Tensor& src_mask) {
+    x = residual(x, self_attn_norm, dropout, pre_norm_, [&](const torch::Tensor& h) {
+      auto [k, v] = self_attn->project_kv(h);        // each [batch, heads, 1, head_dim]
+      self_k = torch::cat({self_k, k}, /*dim=*/2);   // [batch, heads, steps + 1, head_dim]
+      self_v = torch::cat({self_v, v}, /*dim=*/2);   // [batch, heads, steps + 1, head_dim]
+      return self_attn->attend_cached(h, self_k, self_v);
+    });
+    x = residual(x, cross_attn_norm, dropout, pre_norm_, [&](const torch::Tensor& h) {
+      return cross_attn->attend_cached(h, cross_k, cross_v, src_mask);
+    });
+    return residual(x, ffn_norm, dropout, pre_norm_,
+                    [&](const torch::Tensor& h) { return ffn(h); });
+  }
+
   MultiHeadAttention self_attn{nullptr};
   torch::nn::LayerNorm self_attn_norm{nullptr};
   MultiHeadAttention cross_attn{nullptr};
@@ -125,6 +145,16 @@ torch::Tensor padding_mask(const torch::Tensor& tokens, int64_t pad_id) {
   TORCH_CHECK(tokens.dim() == 2, "padding_mask expects [batch, len] token ids, got shape ",
               tokens.sizes());
   return tokens.ne(pad_id).unsqueeze(1).unsqueeze(1);  // [batch, 1, 1, len]
+}
+
+void reorder_cache(DecoderCache& cache, const torch::Tensor& order) {
+  TORCH_CHECK(order.dim() == 1 && order.scalar_type() == torch::kLong,
+              "reorder_cache expects order [new_batch] int64, got ", order.scalar_type(), " ",
+              order.sizes());
+  for (auto* tensors : {&cache.self_k, &cache.self_v, &cache.cross_k, &cache.cross_v}) {
+    for (auto& t : *tensors) t = t.index_select(0, order);  // [new_batch, heads, len, head_dim]
+  }
+  cache.src_mask = cache.src_mask.index_select(0, order);  // [new_batch, 1, 1, src_len]
 }
 
 torch::Tensor causal_mask(int64_t len, const torch::Device& device) {
@@ -233,6 +263,52 @@ torch::Tensor TransformerImpl::decode(const torch::Tensor& tgt_in, const torch::
   return config_.pre_norm ? decoder_norm(x) : x;
 }
 
+DecoderCache TransformerImpl::start_decoding(const torch::Tensor& memory,
+                                            const torch::Tensor& src_mask) {
+  TORCH_CHECK(memory.dim() == 3 && memory.size(2) == config_.d_model,
+              "memory must be [batch, src_len, d_model ", config_.d_model, "], got ",
+              memory.sizes());
+  TORCH_CHECK(src_mask.dim() == 4 && src_mask.scalar_type() == torch::kBool &&
+                  src_mask.size(0) == memory.size(0) && src_mask.size(3) == memory.size(1),
+              "src_mask must be bool [batch ", memory.size(0), ", 1, 1, src_len ", memory.size(1),
+              "], got ", src_mask.scalar_type(), " ", src_mask.sizes());
+  DecoderCache cache;
+  cache.src_mask = src_mask;
+  const int64_t head_dim = config_.d_model / config_.heads;
+  const auto empty = torch::empty({memory.size(0), config_.heads, 0, head_dim},
+                                  memory.options());  // [batch, heads, 0, head_dim]
+  for (const auto& layer : *decoder_layers) {
+    auto [k, v] = layer->as<DecoderLayerImpl>()->cross_attn->project_kv(memory);
+    cache.cross_k.push_back(k);  // [batch, heads, src_len, head_dim]
+    cache.cross_v.push_back(v);  // [batch, heads, src_len, head_dim]
+    cache.self_k.push_back(empty);
+    cache.self_v.push_back(empty);
+  }
+  return cache;
+}
+
+torch::Tensor TransformerImpl::decode_step(const torch::Tensor& tokens, DecoderCache& cache) {
+  TORCH_CHECK(tokens.dim() == 1 && tokens.scalar_type() == torch::kLong,
+              "decode_step expects tokens [batch] int64, got ", tokens.scalar_type(), " ",
+              tokens.sizes());
+  TORCH_CHECK(static_cast<int64_t>(cache.self_k.size()) == config_.layers &&
+                  tokens.size(0) == cache.batch(),
+              "decode_step: cache of ", cache.self_k.size(), " layers and ", cache.batch(),
+              " rows does not fit ", config_.layers, " layers and tokens ", tokens.sizes(),
+              " (start with start_decoding, keep rows in step with reorder_cache)");
+  TORCH_CHECK(cache.steps < config_.max_positions, "decode_step: position ", cache.steps,
+              " exceeds model.max_positions ", config_.max_positions);
+  // [batch, 1, d_model]
+  auto x = embed_tokens(tokens.unsqueeze(1), /*is_source=*/false, /*start=*/cache.steps);
+  for (size_t i = 0; i < decoder_layers->size(); ++i) {
+    x = decoder_layers->ptr(i)->as<DecoderLayerImpl>()->step(
+        x, cache.self_k[i], cache.self_v[i], cache.cross_k[i], cache.cross_v[i],
+        cache.src_mask);  // [batch, 1, d_model]
+  }
+  ++cache.steps;
+  return (config_.pre_norm ? decoder_norm(x) : x).squeeze(1);  // [batch, d_model]
+}
+
 torch::Tensor TransformerImpl::project(const torch::Tensor& hidden) {
   TORCH_CHECK(hidden.dim() >= 1 && hidden.size(-1) == config_.d_model,
               "project expects [..., d_model ", config_.d_model, "], got ", hidden.sizes());
@@ -242,9 +318,10 @@ torch::Tensor TransformerImpl::project(const torch::Tensor& hidden) {
   return torch::linear(hidden, weight);  // [..., tgt_vocab]
 }
 
-torch::Tensor TransformerImpl::embed_tokens(const torch::Tensor& tokens, bool is_source) {
+torch::Tensor TransformerImpl::embed_tokens(const torch::Tensor& tokens, bool is_source,
+                                            int64_t start) {
   auto& table = config_.share_embeddings ? embed : (is_source ? src_embed : tgt_embed);
-  return embed_dropout(positions(table(tokens)));  // [batch, len, d_model]
+  return embed_dropout(positions(table(tokens), start));  // [batch, len, d_model]
 }
 
 }  // namespace tmt

@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "model/embeddings.h"
 #include "model/model_config.h"
 
@@ -20,6 +22,24 @@ torch::Tensor padding_mask(const torch::Tensor& tokens, int64_t pad_id);
 
 /// [1, 1, len, len] bool, true on and below the diagonal: position i may attend to j <= i.
 torch::Tensor causal_mask(int64_t len, const torch::Device& device);
+
+/// State of incremental decoding for a batch of rows (sentences, or sentences x beams): what
+/// the decoder layers computed for earlier positions, so each step only processes the newest.
+struct DecoderCache {
+  std::vector<torch::Tensor> self_k;   // per layer [batch, heads, steps, head_dim]
+  std::vector<torch::Tensor> self_v;   // per layer [batch, heads, steps, head_dim]
+  std::vector<torch::Tensor> cross_k;  // per layer [batch, heads, src_len, head_dim], fixed
+  std::vector<torch::Tensor> cross_v;  // per layer [batch, heads, src_len, head_dim], fixed
+  torch::Tensor src_mask;              // [batch, 1, 1, src_len] bool
+  int64_t steps = 0;                   // positions decoded so far = position of the next token
+
+  /// Rows in the cache.
+  int64_t batch() const { return src_mask.defined() ? src_mask.size(0) : 0; }
+};
+
+/// Keeps row order[i] as the new row i of every cached tensor (order [new_batch] int64 on the
+/// cache's device); beam search uses it to follow surviving beams and drop finished sentences.
+void reorder_cache(DecoderCache& cache, const torch::Tensor& order);
 
 /// Encoder-decoder Transformer with sinusoidal positions, scaled embeddings, optional
 /// three-way weight tying, and post-norm (paper) or pre-norm residual blocks.
@@ -39,6 +59,16 @@ class TransformerImpl : public torch::nn::Module {
   torch::Tensor decode(const torch::Tensor& tgt_in, const torch::Tensor& memory,
                        const torch::Tensor& src_mask);
 
+  /// Starts incremental decoding of memory (from encode) under src_mask [batch, 1, 1, src_len]:
+  /// computes every decoder layer's cross-attention keys/values once.
+  DecoderCache start_decoding(const torch::Tensor& memory, const torch::Tensor& src_mask);
+
+  /// One incremental step: tokens [batch] int64 (each row's newest token, at position
+  /// cache.steps) -> decoder hidden state [batch, d_model] of that position; appends the step's
+  /// self-attention keys/values to the cache. Equals decode(prefix, ...)[:, -1] for the prefix
+  /// of all tokens fed so far.
+  torch::Tensor decode_step(const torch::Tensor& tokens, DecoderCache& cache);
+
   /// Output projection: hidden [..., d_model] -> logits [..., tgt_vocab].
   torch::Tensor project(const torch::Tensor& hidden);
 
@@ -46,8 +76,9 @@ class TransformerImpl : public torch::nn::Module {
   const VocabInfo& vocab() const { return vocab_; }
 
  private:
-  // Dropout(scaled source or target embedding + positions) for tokens [batch, len].
-  torch::Tensor embed_tokens(const torch::Tensor& tokens, bool is_source);
+  // Dropout(scaled source or target embedding + positions) for tokens [batch, len];
+  // `start` is the position of the first token (incremental decoding feeds one at a time).
+  torch::Tensor embed_tokens(const torch::Tensor& tokens, bool is_source, int64_t start = 0);
 
   ModelConfig config_;
   VocabInfo vocab_;
