@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "app/bleu_command.h"
 #include "app/subcommands.h"
 #include "model/torch_compat.h"
 
@@ -48,9 +49,27 @@ int run_cli(int argc, char** argv) {
   CLI::App* translate_cmd = app.add_subcommand("translate", "Translate lines from stdin (or -i) to stdout (or -o)");
   translate_cmd->add_option("--checkpoint", translate.checkpoint, "Checkpoint written by tmt train")->required();
   translate_cmd->add_option("-c,--config", translate.config, "YAML config whose decode section to use");
+  translate_cmd->add_option("--vocab", translate.vocab, "SentencePiece model (default: data/spm.model beside the checkpoint)");
+  translate_cmd->add_option("--beam", translate.beam, "Beam size (default: decode.beam_size, the paper's 4)")->check(CLI::PositiveNumber);
+  translate_cmd->add_option("--alpha", translate.alpha, "Length penalty exponent (default: decode.alpha, the paper's 0.6)")->check(CLI::NonNegativeNumber);
+  translate_cmd->add_option("--nbest", translate.nbest, "Translations per line, as 'LINE ||| TEXT ||| SCORE' when > 1")->check(CLI::PositiveNumber);
+  translate_cmd->add_option("--max-tokens", translate.max_tokens, "Source tokens per decoding batch")->check(CLI::PositiveNumber);
   translate_cmd->add_option("--set", translate.overrides, "Override a config key: section.key=value (repeatable)");
   translate_cmd->add_option("-i,--input", translate.input, "Input file (default: stdin)");
   translate_cmd->add_option("-o,--output", translate.output, "Output file (default: stdout)");
+
+  BleuArgs bleu;
+  CLI::App* bleu_cmd = app.add_subcommand("bleu", "Score a hypothesis against references: sacreBLEU-exact BLEU and chrF");
+  bleu_cmd->add_option("refs", bleu.refs, "Reference files, one sentence a line")->required();
+  bleu_cmd->add_option("-i,--input", bleu.input, "Hypothesis file (default: stdin)");
+  bleu_cmd->add_option("-tok,--tokenize", bleu.tokenize, "BLEU tokenizer: none, 13a (default), intl or char")
+      ->check(CLI::IsMember({"none", "13a", "intl", "char"}));
+  bleu_cmd->add_flag("-lc,--lowercase", bleu.lowercase, "Compare lowercased text");
+  bleu_cmd->add_option("-m,--metrics", bleu.metrics, "bleu, chrf, or bleu,chrf")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"bleu", "chrf"}));
+  bleu_cmd->add_option("-f,--format", bleu.format, "text (sacreBLEU's -f text) or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   AverageArgs average;
   CLI::App* average_cmd = app.add_subcommand("average", "Average checkpoints parameter by parameter (the paper's averaging)");
@@ -79,6 +98,7 @@ int run_cli(int argc, char** argv) {
     if (train_cmd->parsed()) return train_command(train);
     if (translate_cmd->parsed()) return translate_command(translate);
     if (average_cmd->parsed()) return average_command(average);
+    if (bleu_cmd->parsed()) return bleu_command(bleu);
     std::cout << app.help();
     return kExitUsage;
   } catch (const std::invalid_argument& e) {

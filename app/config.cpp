@@ -278,6 +278,11 @@ std::vector<Field> fields(Config& c) {
       scalar("train", "loss_reduction", k.reduction),
       numbers("train", "class_weights", k.class_weights),
       scalar("train", "class_weight_mode", k.class_weight_mode),
+      scalar("decode", "beam_size", c.decode.beam_size),
+      scalar("decode", "alpha", c.decode.alpha),
+      scalar("decode", "nbest", c.decode.nbest),
+      scalar("decode", "max_tokens", c.decode.max_tokens),
+      scalar("decode", "truncate_long", c.decode.truncate_long),
       scalar("decode", "max_len_a", c.decode.max_len_a),
       scalar("decode", "max_len_b", c.decode.max_len_b),
   };

@@ -18,6 +18,11 @@ struct RunArgs {
 struct TranslateArgs {
   std::string checkpoint;
   std::string config;
+  std::string vocab;        // SentencePiece model; empty: DIR/data/spm.model beside the checkpoint
+  int64_t beam = 0;         // 0: decode.beam_size
+  double alpha = -1.0;      // < 0: decode.alpha
+  int64_t nbest = 0;        // 0: decode.nbest
+  int64_t max_tokens = 0;   // 0: decode.max_tokens
   std::vector<std::string> overrides;
   std::string input;
   std::string output;

@@ -45,6 +45,7 @@ int64_t copy_check(Transformer& model, const Config& config) {
 // The training and validation data of a run: the copy task, or a prepared parallel corpus.
 struct RunData {
   VocabInfo vocab;
+  std::string vocab_hash;  // of the SentencePiece model; empty for the copy task
   std::unique_ptr<ParallelCorpus> train_corpus;
   std::unique_ptr<ParallelCorpus> valid_corpus;
   std::vector<BatchIndices> valid_batches;
@@ -66,6 +67,7 @@ RunData open_data(const Config& config, const std::string& run_dir, const std::s
   }
   const Vocabulary vocab(spm);
   data.vocab = VocabInfo{vocab.size(), vocab.size(), kPadId};
+  data.vocab_hash = vocab.hash_hex();
   data.train_corpus = std::make_unique<ParallelCorpus>(split_path(data_dir, "train"), vocab.size(), vocab.hash(), spm);
   data.valid_corpus = std::make_unique<ParallelCorpus>(split_path(data_dir, "valid"), vocab.size(), vocab.hash(), spm);
   data.valid_batches = make_batcher(*data.valid_corpus, config.data.max_tokens, config.train.seed).epoch_batches(0);
@@ -126,7 +128,7 @@ int train_command(const RunArgs& args) {
     }
     if (config.train.save_every > 0 && last.update % config.train.save_every == 0) {
       const std::string numbered = (fs::path(run_dir) / ("checkpoint_" + std::to_string(last.update) + ".pt")).string();
-      save_checkpoint(numbered, *model, config_yaml);
+      save_checkpoint(numbered, *model, config_yaml, data.vocab_hash);
       spdlog::info("[train] saved {}", numbered);
     }
     if (parallel && config.train.valid_every > 0 && last.update % config.train.valid_every == 0 &&
@@ -136,7 +138,7 @@ int train_command(const RunArgs& args) {
   }
   if (parallel) validate(trainer, data);
   const std::string checkpoint = (fs::path(run_dir) / "checkpoint_last.pt").string();
-  save_checkpoint(checkpoint, *model, config_yaml);
+  save_checkpoint(checkpoint, *model, config_yaml, data.vocab_hash);
   spdlog::info("[train] {} updates in {:.1f} s; saved {}", trainer.updates(), seconds_since(start), checkpoint);
   if (!parallel) {
     const int64_t exact = copy_check(model, config);

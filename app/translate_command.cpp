@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -14,18 +17,23 @@
 #include "app/subcommands.h"
 #include "data/atomic_file.h"
 #include "data/copy_task.h"
+#include "data/prepare.h"
+#include "data/vocabulary.h"
+#include "decode/beam_search.h"
 #include "decode/greedy.h"
 #include "train/checkpoint.h"
 
 namespace tmt {
 namespace {
 
-// Sentences decoded together.
-constexpr int64_t kTranslateBatch = 64;
+namespace fs = std::filesystem;
 
-// Parses one input line of space-separated token ids.
-std::vector<int64_t> parse_ids(const std::string& line, int64_t line_no, int64_t vocab_size) {
-  std::vector<int64_t> ids;
+// One input line as ids (the end symbol included for text), empty for an empty line.
+using Source = std::vector<int64_t>;
+
+// Parses a copy-task line of space-separated token ids.
+Source parse_ids(const std::string& line, int64_t line_no, int64_t vocab_size) {
+  Source ids;
   std::istringstream in(line);
   std::string word;
   while (in >> word) {
@@ -49,52 +57,114 @@ std::vector<int64_t> parse_ids(const std::string& line, int64_t line_no, int64_t
   return ids;
 }
 
-std::vector<std::string> read_lines(std::istream& in) {
+std::vector<std::string> read_lines(const std::string& input) {
+  std::ifstream file;
+  if (!input.empty() && input != "-") {
+    file.open(input);
+    if (!file) throw std::invalid_argument("input file '" + input + "' cannot be read");
+  }
+  std::istream& in = file.is_open() ? file : std::cin;
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
 
-// Greedy copy-task translation of id lines; the start symbol is part of the copied sequence.
-std::vector<std::string> translate_lines(Transformer& model, const Config& config,
-                                         const std::vector<std::string>& lines) {
-  std::vector<std::vector<int64_t>> sources;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    sources.push_back(parse_ids(lines[i], static_cast<int64_t>(i) + 1, model->vocab().src_size));
+// Shortens sources over the model's positions, or refuses them (decode.truncate_long).
+void fit_to_model(std::vector<Source>& sources, const Config& config, bool text) {
+  const auto limit = static_cast<size_t>(config.model.max_positions);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i].size() <= limit) continue;
+    if (!config.decode.truncate_long) {
+      throw std::invalid_argument("input line " + std::to_string(i + 1) + " has " + std::to_string(sources[i].size()) +
+                                  " tokens, over model.max_positions " + std::to_string(limit) +
+                                  " (set decode.truncate_long: true to truncate)");
+    }
+    spdlog::warn("[decode] input line {} has {} tokens; truncated to the model's {}", i + 1, sources[i].size(), limit);
+    sources[i].resize(limit);
+    if (text) sources[i].back() = kEosId;
   }
-  std::vector<std::string> outputs(lines.size());
-  const int64_t limit = config.model.max_positions;
-  for (size_t begin = 0; begin < sources.size(); begin += kTranslateBatch) {
-    const size_t end = std::min(sources.size(), begin + kTranslateBatch);
-    std::vector<size_t> rows;
-    int64_t width = 0;
-    for (size_t i = begin; i < end; ++i) {
-      if (sources[i].empty()) continue;  // an empty line translates to an empty line
-      if (static_cast<int64_t>(sources[i].size()) > limit) {
-        spdlog::warn("[decode] input line {} has {} tokens; truncated to the model's {}", i + 1,
-                     sources[i].size(), limit);
-        sources[i].resize(limit);
-      }
-      rows.push_back(i);
-      width = std::max<int64_t>(width, static_cast<int64_t>(sources[i].size()));
-    }
-    if (rows.empty()) continue;
-    torch::Tensor src = torch::full({static_cast<int64_t>(rows.size()), width}, model->vocab().pad_id,
-                                    torch::kLong);  // [rows, width]
-    for (size_t r = 0; r < rows.size(); ++r) {
-      const auto& ids = sources[rows[r]];
-      src[r].narrow(0, 0, static_cast<int64_t>(ids.size()))
-          .copy_(torch::tensor(ids, torch::kLong));
-    }
-    const int64_t max_len = std::min(max_output_length(config.decode, width), limit - 1);
+}
+
+// Groups non-empty sources of similar length into batches of at most decode.max_tokens tokens.
+std::vector<std::vector<size_t>> decode_batches(const std::vector<Source>& sources, int64_t max_tokens) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (!sources[i].empty()) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sources[a].size() < sources[b].size(); });
+  std::vector<std::vector<size_t>> batches;
+  for (size_t i : order) {
+    const auto len = static_cast<int64_t>(sources[i].size());
+    if (batches.empty() || static_cast<int64_t>(batches.back().size() + 1) * len > max_tokens) batches.emplace_back();
+    batches.back().push_back(i);
+  }
+  return batches;
+}
+
+torch::Tensor pad_batch(const std::vector<Source>& sources, const std::vector<size_t>& rows, int64_t pad_id) {
+  int64_t width = 0;
+  for (size_t i : rows) width = std::max<int64_t>(width, static_cast<int64_t>(sources[i].size()));
+  torch::Tensor src = torch::full({static_cast<int64_t>(rows.size()), width}, pad_id, torch::kLong);  // [rows, width]
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const Source& ids = sources[rows[r]];
+    std::copy(ids.begin(), ids.end(), src.data_ptr<int64_t>() + static_cast<int64_t>(r) * width);
+  }
+  return src;
+}
+
+// Copy-task models: greedy decoding of id lines; the start symbol is part of the copy.
+std::vector<std::string> translate_copy(Transformer& model, const Config& config, std::vector<Source>& sources) {
+  fit_to_model(sources, config, /*text=*/false);
+  std::vector<std::string> outputs(sources.size());
+  for (const auto& rows : decode_batches(sources, config.decode.max_tokens)) {
+    const torch::Tensor src = pad_batch(sources, rows, model->vocab().pad_id);
+    const int64_t max_len = std::min(max_output_length(config.decode, src.size(1)), config.model.max_positions - 1);
     const torch::Tensor out = greedy_decode(model, src, CopyTask::kStartId, /*end_id=*/-1, max_len);
     for (size_t r = 0; r < rows.size(); ++r) {
       std::ostringstream line;
       line << CopyTask::kStartId;
-      const int64_t src_len = static_cast<int64_t>(sources[rows[r]].size());
+      const auto src_len = static_cast<int64_t>(sources[rows[r]].size());
       const int64_t n = std::min(out.size(1), max_output_length(config.decode, src_len));
-      for (int64_t t = 0; t < n; ++t) line << ' ' << out[r][t].item<int64_t>();
+      for (int64_t t = 0; t < n; ++t) line << ' ' << out[static_cast<int64_t>(r)][t].item<int64_t>();
       outputs[rows[r]] = line.str();
+    }
+  }
+  return outputs;
+}
+
+// Text models: SentencePiece in, beam search, SentencePiece out; n-best in Marian's format.
+std::vector<std::string> translate_text(Transformer& model, const Config& config, const Vocabulary& vocab,
+                                        const std::vector<std::string>& lines) {
+  std::vector<Source> sources(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::vector<int32_t> ids = vocab.encode(lines[i]);
+    if (ids.empty()) continue;  // an empty line translates to an empty line
+    sources[i].assign(ids.begin(), ids.end());
+    sources[i].push_back(kEosId);
+  }
+  fit_to_model(sources, config, /*text=*/true);
+  BeamOptions options;
+  options.beam_size = config.decode.beam_size;
+  options.alpha = config.decode.alpha;
+  options.nbest = config.decode.nbest;
+  options.max_len_a = config.decode.max_len_a;
+  options.max_len_b = config.decode.max_len_b;
+  std::vector<std::string> outputs(lines.size());
+  for (const auto& rows : decode_batches(sources, config.decode.max_tokens)) {
+    const auto results = beam_search(model, pad_batch(sources, rows, kPadId), kBosId, kEosId, options);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::ostringstream out;
+      for (size_t k = 0; k < results[r].size(); ++k) {
+        const Hypothesis& h = results[r][k];
+        const std::string text = vocab.decode(std::vector<int32_t>(h.tokens.begin(), h.tokens.end()));
+        if (config.decode.nbest == 1) {
+          out << text;
+        } else {
+          out << (k > 0 ? "\n" : "") << rows[r] << " ||| " << text << " ||| " << std::fixed << std::setprecision(6)
+              << h.score;
+        }
+      }
+      outputs[rows[r]] = out.str();
     }
   }
   return outputs;
@@ -110,25 +180,37 @@ int translate_command(const TranslateArgs& args) {
     // The architecture always comes from the checkpoint; a config file supplies decoding settings.
     config.decode = load_config(args.config, args.overrides).decode;
   }
-  if (config.data.kind != DataKind::copy) {
-    throw std::invalid_argument("checkpoint '" + args.checkpoint +
-                                "' is a text model; this tmt translates copy-task models only (text "
-                                "translation with SentencePiece comes with beam search)");
-  }
+  if (args.beam > 0) config.decode.beam_size = args.beam;
+  if (args.alpha >= 0) config.decode.alpha = args.alpha;
+  if (args.nbest > 0) config.decode.nbest = args.nbest;
+  if (args.max_tokens > 0) config.decode.max_tokens = args.max_tokens;
+  config.decode.validate();
+
   Transformer model(config.model, header.vocab);
   load_checkpoint_weights(args.checkpoint, *model);
   model->eval();
-
-  std::vector<std::string> lines;
-  if (args.input.empty() || args.input == "-") {
-    lines = read_lines(std::cin);
-  } else {
-    std::ifstream in(args.input);
-    if (!in) throw std::invalid_argument("input file '" + args.input + "' cannot be read");
-    lines = read_lines(in);
-  }
+  const std::vector<std::string> lines = read_lines(args.input);
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<std::string> outputs = translate_lines(model, config, lines);
+  std::vector<std::string> outputs;
+  if (config.data.kind == DataKind::copy) {
+    std::vector<Source> sources;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      sources.push_back(parse_ids(lines[i], static_cast<int64_t>(i) + 1, header.vocab.src_size));
+    }
+    outputs = translate_copy(model, config, sources);
+  } else {
+    const std::string spm = args.vocab.empty()
+                                ? vocab_path((fs::path(args.checkpoint).parent_path() / "data").string())
+                                : args.vocab;
+    const Vocabulary vocab(spm);
+    if (vocab.size() != header.vocab.tgt_size || vocab.hash_hex() != header.vocab_hash) {
+      throw std::invalid_argument("SentencePiece model '" + spm + "' (" + std::to_string(vocab.size()) +
+                                  " pieces, hash " + vocab.hash_hex() + ") is not the one checkpoint '" +
+                                  args.checkpoint + "' was trained with (" + std::to_string(header.vocab.tgt_size) +
+                                  " pieces, hash " + header.vocab_hash + ")");
+    }
+    outputs = translate_text(model, config, vocab, lines);
+  }
   std::ostringstream text;
   for (const auto& line : outputs) text << line << '\n';
   if (args.output.empty() || args.output == "-") {
@@ -136,7 +218,9 @@ int translate_command(const TranslateArgs& args) {
   } else {
     write_text_atomically(args.output, text.str());
   }
-  spdlog::info("[decode] {} lines in {:.2f} s", lines.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("[decode] {} lines in {:.2f} s ({:.1f} lines/s), beam {}", lines.size(), seconds,
+               static_cast<double>(lines.size()) / std::max(seconds, 1e-9), config.decode.beam_size);
   return 0;
 }
 

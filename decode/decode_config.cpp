@@ -2,10 +2,29 @@
 
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace tmt {
 
 void DecodeConfig::validate() const {
+  const auto at_least = [](const char* key, int64_t value, int64_t minimum) {
+    if (value < minimum) {
+      throw std::invalid_argument(std::string("decode.") + key + " must be >= " + std::to_string(minimum) +
+                                  ", got " + std::to_string(value));
+    }
+  };
+  at_least("beam_size", beam_size, 1);
+  at_least("nbest", nbest, 1);
+  at_least("max_tokens", max_tokens, 1);
+  if (nbest > beam_size) {
+    throw std::invalid_argument("decode.nbest (" + std::to_string(nbest) + ") cannot exceed decode.beam_size (" +
+                                std::to_string(beam_size) + ")");
+  }
+  if (!(alpha >= 0.0)) {
+    std::ostringstream message;
+    message << "decode.alpha must be >= 0, got " << alpha;
+    throw std::invalid_argument(message.str());
+  }
   // max_len_b may be negative: the copy task uses 1 * source_len - 1, since the first target
   // token is the start symbol, which the decoder is given rather than produces.
   if (!(max_len_a >= 0.0)) {

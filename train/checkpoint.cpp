@@ -45,11 +45,13 @@ NamedTensors named_state(TransformerImpl& model) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml) {
+void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml,
+                     const std::string& vocab_hash) {
   CheckpointHeader header;
   header.format_version = kCheckpointFormatVersion;
   header.config_yaml = config_yaml;
   header.vocab = model.vocab();
+  header.vocab_hash = vocab_hash;
   write_checkpoint(path, named_state(model), header);
 }
 
@@ -57,6 +59,7 @@ void write_checkpoint(const std::string& path, const NamedTensors& tensors, cons
   torch::serialize::OutputArchive archive;
   archive.write("format_version", c10::IValue(kCheckpointFormatVersion));
   archive.write("config", c10::IValue(header.config_yaml));
+  archive.write("vocab_hash", c10::IValue(header.vocab_hash));
   archive.write("vocab", c10::IValue(std::vector<int64_t>{header.vocab.src_size, header.vocab.tgt_size,
                                                           header.vocab.pad_id}));
   torch::serialize::OutputArchive weights;
@@ -93,6 +96,7 @@ CheckpointHeader read_checkpoint_header(const std::string& path) {
   const auto vocab = read_value(archive, path, "vocab").toIntVector();
   if (vocab.size() != 3) throw std::runtime_error("checkpoint '" + path + "' has a malformed 'vocab' entry");
   header.vocab = VocabInfo{vocab[0], vocab[1], vocab[2]};
+  header.vocab_hash = read_value(archive, path, "vocab_hash").toStringRef();
   return header;
 }
 

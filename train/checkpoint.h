@@ -17,13 +17,15 @@ struct CheckpointHeader {
   int64_t format_version = 0;
   std::string config_yaml;  // the resolved run configuration, as written to the run directory
   VocabInfo vocab;
+  std::string vocab_hash;   // hash of the SentencePiece model trained on; empty for the copy task
 };
 
 /// Parameters and buffers by dotted name, in the order a checkpoint stores them.
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 /// Writes model weights, vocabulary and configuration atomically to `path`.
-void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml);
+void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml,
+                     const std::string& vocab_hash);
 
 /// Writes named tensors as a checkpoint with the given header, atomically.
 void write_checkpoint(const std::string& path, const NamedTensors& tensors, const CheckpointHeader& header);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "model/torch_compat.h"
 #include "train/checkpoint.h"
@@ -218,6 +219,72 @@ TEST(Cli, AverageRefusesDifferentArchitectures) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(dir / "x.pt"));
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(Cli, TranslateKeepsOrderAndEmptyLinesAndMatchesSentenceBySentence) {
+  const fs::path dir = tiny_corpus_dir("translate");
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir run").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "train -c tiny.yaml --run-dir run --set train.max_updates=20").exit_code, 0);
+  const std::vector<std::string> inputs = {"zwei Katzen schlafen 1", "", "ein Hund läuft 3", "der Mann liest 2"};
+  std::string all;
+  for (const auto& l : inputs) all += l + "\n";
+  const Result batch = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --beam 3 --set decode.max_len_b=8", all);
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  const std::vector<std::string> out = split_lines(batch.out);
+  ASSERT_EQ(out.size(), inputs.size());
+  EXPECT_EQ(out[1], "");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Result alone = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --beam 3 --set decode.max_len_b=8",
+                                 inputs[i] + "\n");
+    ASSERT_EQ(alone.exit_code, 0) << alone.err;
+    EXPECT_EQ(alone.out, out[i] + "\n") << "line " << i;
+  }
+
+  const Result nbest = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --beam 3 --nbest 2 --set decode.max_len_b=8",
+                               "ein Hund läuft 3\n");
+  ASSERT_EQ(nbest.exit_code, 0) << nbest.err;
+  const std::vector<std::string> hyps = split_lines(nbest.out);
+  ASSERT_EQ(hyps.size(), 2u) << nbest.out;
+  EXPECT_EQ(hyps[0].rfind("0 ||| ", 0), 0u) << hyps[0];
+  EXPECT_EQ(hyps[0].substr(6, hyps[0].rfind(" ||| ") - 6), out[2]);  // the best equals the 1-best output
+  const double s0 = std::stod(hyps[0].substr(hyps[0].rfind("||| ") + 4));
+  const double s1 = std::stod(hyps[1].substr(hyps[1].rfind("||| ") + 4));
+  EXPECT_GE(s0, s1);
+}
+
+TEST(Cli, TranslateRefusesAnotherSentencePieceModelAndOverlongInputWhenAsked) {
+  const fs::path dir = tiny_corpus_dir("translate_refuse");
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir run").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "train -c tiny.yaml --run-dir run --set train.max_updates=2").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir other --set data.vocab_size=44").exit_code, 0);
+  const Result r = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --vocab other/data/spm.model", "a\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("SentencePiece model 'other/data/spm.model' (44 pieces, hash "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is not the one checkpoint 'run/checkpoint_last.pt' was trained with (40 pieces, hash "),
+            std::string::npos)
+      << r.err;
+
+  std::string longest;
+  for (int i = 0; i < 80; ++i) longest += "Hund ";
+  const Result refused = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --set decode.truncate_long=false",
+                                 "kurz\n" + longest + "\n");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("input line 2 has "), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("over model.max_positions 64 (set decode.truncate_long: true to truncate)"), std::string::npos)
+      << refused.err;
+  const Result truncated = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --set decode.max_len_b=4",
+                                   "kurz\n" + longest + "\n");
+  EXPECT_EQ(truncated.exit_code, 0) << truncated.err;
+  EXPECT_NE(truncated.err.find("input line 2 has "), std::string::npos);
+  EXPECT_NE(truncated.err.find("truncated to the model's 64"), std::string::npos) << truncated.err;
+  EXPECT_EQ(split_lines(truncated.out).size(), 2u);
 }
 
 }  // namespace

@@ -136,6 +136,7 @@ const std::vector<std::string> kAllKeys = {
     "train.warmup_updates", "train.adam_beta1", "train.adam_beta2", "train.adam_eps",
     "train.log_every", "train.save_every", "train.valid_every", "train.threads", "train.label_smoothing", "train.smoothing_variant",
     "train.loss_form", "train.loss_reduction", "train.class_weights", "train.class_weight_mode",
+    "decode.beam_size", "decode.alpha", "decode.nbest", "decode.max_tokens", "decode.truncate_long",
     "decode.max_len_a", "decode.max_len_b"};
 
 // --- Round trip and defaults ---------------------------------------------------------------

@@ -92,13 +92,14 @@ TEST(Checkpoint, RoundTripsWeightsAndHeader) {
   const VocabInfo vocab{11, 11, 0};
   Transformer model(tiny_model(), vocab);
   const std::string path = ::testing::TempDir() + "/tmt_ckpt_roundtrip.pt";
-  save_checkpoint(path, *model, "model:\n  layers: 1\n");
+  save_checkpoint(path, *model, "model:\n  layers: 1\n", "0123456789abcdef");
 
   const CheckpointHeader header = read_checkpoint_header(path);
   EXPECT_EQ(header.format_version, kCheckpointFormatVersion);
   EXPECT_EQ(header.config_yaml, "model:\n  layers: 1\n");
   EXPECT_EQ(header.vocab.src_size, 11);
   EXPECT_EQ(header.vocab.pad_id, 0);
+  EXPECT_EQ(header.vocab_hash, "0123456789abcdef");
 
   torch::manual_seed(4);  // different initial weights
   Transformer restored(tiny_model(), vocab);
@@ -117,7 +118,7 @@ TEST(Checkpoint, TruncatedFileIsReportedWithItsPath) {
   torch::manual_seed(3);
   Transformer model(tiny_model(), VocabInfo{11, 11, 0});
   const std::string path = ::testing::TempDir() + "/tmt_ckpt_truncated.pt";
-  save_checkpoint(path, *model, "");
+  save_checkpoint(path, *model, "", "");
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
   try {
     read_checkpoint_header(path);
@@ -131,7 +132,7 @@ TEST(Checkpoint, ArchitectureMismatchIsRefused) {
   torch::manual_seed(3);
   Transformer model(tiny_model(), VocabInfo{11, 11, 0});
   const std::string path = ::testing::TempDir() + "/tmt_ckpt_mismatch.pt";
-  save_checkpoint(path, *model, "");
+  save_checkpoint(path, *model, "", "");
   ModelConfig bigger = tiny_model();
   bigger.d_model = 64;
   Transformer other(bigger, VocabInfo{11, 11, 0});
