@@ -19,6 +19,15 @@ std::string version_text() {
          (cuda_available() ? "available" : "not available") + ")";
 }
 
+// A subcommand working on a run: -c CONFIG, --set overrides, --run-dir.
+CLI::App* add_run_command(CLI::App& app, const char* name, const char* description, RunArgs& args) {
+  CLI::App* cmd = app.add_subcommand(name, description);
+  cmd->add_option("-c,--config", args.config, "YAML config file")->required();
+  cmd->add_option("--set", args.overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->add_option("--run-dir", args.run_dir, "Run directory (default: runs/<config name>)");
+  return cmd;
+}
+
 }  // namespace
 
 std::string run_dir_of(const RunArgs& args) {
@@ -33,17 +42,11 @@ int run_cli(int argc, char** argv) {
   app.add_flag("--version", show_version, "Print the version, the LibTorch version and CUDA availability");
 
   RunArgs prepare;
-  CLI::App* prepare_cmd = app.add_subcommand(
-      "prepare", "Check a parallel corpus, train its joint SentencePiece model, binarise every split");
-  prepare_cmd->add_option("-c,--config", prepare.config, "YAML config file")->required();
-  prepare_cmd->add_option("--set", prepare.overrides, "Override a config key: section.key=value (repeatable)");
-  prepare_cmd->add_option("--run-dir", prepare.run_dir, "Run directory; data goes to RUN_DIR/data (default: runs/<config name>)");
-
+  CLI::App* prepare_cmd = add_run_command(
+      app, "prepare", "Check a parallel corpus, train its joint SentencePiece model, binarise every split into RUN_DIR/data",
+      prepare);
   RunArgs train;
-  CLI::App* train_cmd = app.add_subcommand("train", "Train a model from a YAML config");
-  train_cmd->add_option("-c,--config", train.config, "YAML config file")->required();
-  train_cmd->add_option("--set", train.overrides, "Override a config key: section.key=value (repeatable)");
-  train_cmd->add_option("--run-dir", train.run_dir, "Run directory (default: runs/<config name>)");
+  CLI::App* train_cmd = add_run_command(app, "train", "Train a model from a YAML config", train);
 
   TranslateArgs translate;
   CLI::App* translate_cmd = app.add_subcommand("translate", "Translate lines from stdin (or -i) to stdout (or -o)");
@@ -62,9 +65,9 @@ int run_cli(int argc, char** argv) {
   CLI::App* bleu_cmd = app.add_subcommand("bleu", "Score a hypothesis against references: sacreBLEU-exact BLEU and chrF");
   bleu_cmd->add_option("refs", bleu.refs, "Reference files, one sentence a line")->required();
   bleu_cmd->add_option("-i,--input", bleu.input, "Hypothesis file (default: stdin)");
-  bleu_cmd->add_option("-tok,--tokenize", bleu.tokenize, "BLEU tokenizer: none, 13a (default), intl or char")
+  bleu_cmd->add_option("--tokenize,--tok", bleu.tokenize, "BLEU tokenizer: none, 13a (default), intl or char")
       ->check(CLI::IsMember({"none", "13a", "intl", "char"}));
-  bleu_cmd->add_flag("-lc,--lowercase", bleu.lowercase, "Compare lowercased text");
+  bleu_cmd->add_flag("--lowercase,--lc", bleu.lowercase, "Compare lowercased text");
   bleu_cmd->add_option("-m,--metrics", bleu.metrics, "bleu, chrf, or bleu,chrf")
       ->delimiter(',')
       ->check(CLI::IsMember({"bleu", "chrf"}));

@@ -221,6 +221,25 @@ TEST(Cli, AverageRefusesDifferentArchitectures) {
   EXPECT_FALSE(fs::exists(dir / "x.pt"));
 }
 
+TEST(Cli, BleuScoresFromStdinAndRefusesMisalignedFiles) {
+  const fs::path dir = scratch("bleu");
+  std::ofstream(dir / "ref.txt") << "a b x d\nthe cat sat on a mat\n";
+  const Result r = run_tmt(dir, "bleu ref.txt --metrics bleu,chrf", "a b c d\nthe cat sat on the mat\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "  BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.4.2 = 42.7 80.0/50.0/33.3/25.0 "
+            "(BP = 1.000 ratio = 1.000 hyp_len = 10 ref_len = 10)\n"
+            "chrF2|nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.4.2 = 67.7\n");
+  const Result lc = run_tmt(dir, "bleu ref.txt --tok none --lc", "A B X D\nTHE CAT SAT ON A MAT\n");
+  ASSERT_EQ(lc.exit_code, 0) << lc.err;
+  EXPECT_EQ(lc.out.rfind("BLEU|nrefs:1|case:lc|eff:no|tok:none|smooth:exp|version:2.4.2 = 100.0 ", 0), 0u) << lc.out;
+  const Result short_hyp = run_tmt(dir, "bleu ref.txt", "a b c d\n");
+  EXPECT_EQ(short_hyp.exit_code, 2);
+  EXPECT_NE(short_hyp.err.find("tmt: [decode] error: "), std::string::npos) << short_hyp.err;
+  EXPECT_EQ(short_hyp.out, "");
+  EXPECT_EQ(run_tmt(dir, "bleu ref.txt --tokenize moses", "x\n").exit_code, 2);
+}
+
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
