@@ -354,70 +354,70 @@ struct Slot {
   int32_t ref = -1;     // BLEU: the reference `current` belongs to
 };
 
-// Counts for one segment; reset() forgets everything in O(1) by bumping a stamp.
-class NgramTable {
+// Open-addressing slots reused across segments: reset() forgets every entry in O(1) by bumping
+// a stamp (a slot counts only while its stamp is current) and grows to twice the expected size.
+template <typename SlotT>
+class StampedSlots {
  public:
   void reset(size_t expected) {
     size_t cap = 64;
     while (cap < 2 * expected + 2) cap <<= 1;
-    if (cap > slots_.size()) {
-      slots_.assign(cap, Slot{});
-      stamp_ = 0;
+    if (cap > slots.size()) {
+      slots.assign(cap, SlotT{});
+      stamp = 0;
     }
-    mask_ = cap - 1;
-    if (++stamp_ == 0) {
-      std::fill(slots_.begin(), slots_.end(), Slot{});
-      stamp_ = 1;
+    mask = cap - 1;
+    if (++stamp == 0) {  // the stamp wrapped: stale slots could look current
+      std::fill(slots.begin(), slots.end(), SlotT{});
+      stamp = 1;
     }
   }
+
+  std::vector<SlotT> slots;
+  size_t mask = 0;
+  uint32_t stamp = 0;
+};
+
+// Counts for one segment.
+class NgramTable {
+ public:
+  void reset(size_t expected) { table_.reset(expected); }
   Slot& insert(Key key) {
-    size_t h = hash_key(key) & mask_;
-    while (slots_[h].stamp == stamp_ && slots_[h].key != key) h = (h + 1) & mask_;
-    Slot& s = slots_[h];
-    if (s.stamp != stamp_) s = Slot{key, stamp_, 0, 0, -1};
+    size_t h = hash_key(key) & table_.mask;
+    while (table_.slots[h].stamp == table_.stamp && table_.slots[h].key != key) h = (h + 1) & table_.mask;
+    Slot& s = table_.slots[h];
+    if (s.stamp != table_.stamp) s = Slot{key, table_.stamp, 0, 0, -1};
     return s;
   }
   Slot* find(Key key) {
-    size_t h = hash_key(key) & mask_;
-    while (slots_[h].stamp == stamp_) {
-      if (slots_[h].key == key) return &slots_[h];
-      h = (h + 1) & mask_;
+    size_t h = hash_key(key) & table_.mask;
+    while (table_.slots[h].stamp == table_.stamp) {
+      if (table_.slots[h].key == key) return &table_.slots[h];
+      h = (h + 1) & table_.mask;
     }
     return nullptr;
   }
 
  private:
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-  uint32_t stamp_ = 0;
+  StampedSlots<Slot> table_;
 };
 
 // Word -> per-segment id, so that word n-grams become exact integer keys.
 class WordIds {
  public:
   void reset(size_t expected) {
-    size_t cap = 64;
-    while (cap < 2 * expected + 2) cap <<= 1;
-    if (cap > slots_.size()) {
-      slots_.assign(cap, WordSlot{});
-      stamp_ = 0;
-    }
-    mask_ = cap - 1;
+    table_.reset(expected);
     next_ = 0;
-    if (++stamp_ == 0) {
-      std::fill(slots_.begin(), slots_.end(), WordSlot{});
-      stamp_ = 1;
-    }
   }
   uint32_t id(std::string_view word) {
     uint64_t h = 1469598103934665603ULL;  // FNV-1a
     for (const char c : word) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    size_t i = (h ^ (h >> 32)) & mask_;
-    while (slots_[i].stamp == stamp_) {
-      if (slots_[i].hash == h && slots_[i].word == word) return slots_[i].id;
-      i = (i + 1) & mask_;
+    size_t i = (h ^ (h >> 32)) & table_.mask;
+    while (table_.slots[i].stamp == table_.stamp) {
+      if (table_.slots[i].hash == h && table_.slots[i].word == word) return table_.slots[i].id;
+      i = (i + 1) & table_.mask;
     }
-    slots_[i] = WordSlot{word, h, stamp_, next_};
+    table_.slots[i] = WordSlot{word, h, table_.stamp, next_};
     return next_++;
   }
 
@@ -428,9 +428,7 @@ class WordIds {
     uint32_t stamp = 0;
     uint32_t id = 0;
   };
-  std::vector<WordSlot> slots_;
-  size_t mask_ = 0;
-  uint32_t stamp_ = 0;
+  StampedSlots<WordSlot> table_;
   uint32_t next_ = 0;
 };
 
