@@ -5,11 +5,50 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/torch_compat.h"
+
 namespace tmt {
+namespace {
+
+#if TMT_TORCH_AT_LEAST(2, 0)
+// softmax(q k^T / sqrt(head_dim)) v in one at::scaled_dot_product_attention call, which picks a
+// fused kernel (flash or memory-efficient attention on CUDA) where the inputs allow one. Its bool
+// mask means what ours does (true = the key takes part) and its default scale is
+// 1/sqrt(head_dim). q [batch, heads, tgt_len, head_dim], k and v [batch, heads, src_len, head_dim].
+//
+// A query row whose keys are all masked is NaN in SDPA's math backend (softmax over -inf only),
+// and zeroing the NaN output afterwards is not enough: the backward pass through that softmax
+// row is NaN * 0 = NaN and spreads into the gradients of every key and value. So such rows are
+// let attend to every key (a finite result that is thrown away) and their output is then zeroed,
+// which is the explicit path's contract: zero weights, output = out_proj bias, zero gradient.
+// Doing this with tensor ops for every call, instead of falling back to the explicit path when
+// such a row exists, avoids a device-to-host sync per attention call on CUDA.
+torch::Tensor fused_attention(const torch::Tensor& q, const torch::Tensor& k,
+                              const torch::Tensor& v, const torch::Tensor& mask,
+                              double dropout_p) {
+  if (!mask.defined()) {
+    // [batch, heads, tgt_len, head_dim]
+    return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, dropout_p,
+                                            /*is_causal=*/false);
+  }
+  // [batch|1, 1, tgt_len|1, 1]
+  const auto no_key = mask.any(/*dim=*/-1, /*keepdim=*/true).logical_not();
+  const auto safe_mask = mask.logical_or(no_key);  // [batch|1, 1, tgt_len|1, src_len]
+  return at::scaled_dot_product_attention(q, k, v, safe_mask, dropout_p, /*is_causal=*/false)
+      .masked_fill(no_key, 0.0);  // [batch, heads, tgt_len, head_dim]
+}
+#endif
+
+}  // namespace
+
+bool fused_attention_available() { return TMT_TORCH_AT_LEAST(2, 0); }
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads,
                                                double dropout)
-    : d_model_(d_model), heads_(heads), head_dim_(heads > 0 ? d_model / heads : 0) {
+    : d_model_(d_model),
+      heads_(heads),
+      head_dim_(heads > 0 ? d_model / heads : 0),
+      fused_(fused_attention_available()) {
   if (d_model < 1 || heads < 1 || d_model % heads != 0) {
     throw std::invalid_argument("attention heads must divide d_model (d_model " +
                                 std::to_string(d_model) + ", heads " + std::to_string(heads) +
@@ -22,6 +61,15 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads,
   out_proj = register_module("out_proj", torch::nn::Linear(linear));
   attention_dropout = register_module("attention_dropout",
                                       torch::nn::Dropout(dropout));
+}
+
+void MultiHeadAttentionImpl::set_fused(bool fused) {
+  if (fused && !fused_attention_available()) {
+    throw std::invalid_argument(
+        "fused attention needs at::scaled_dot_product_attention from LibTorch >= 2.0, this is "
+        "LibTorch " + torch_version() + "; keep the explicit path (set_fused(false))");
+  }
+  fused_ = fused;
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key,
@@ -93,6 +141,19 @@ torch::Tensor MultiHeadAttentionImpl::merge_heads(const torch::Tensor& x) const 
 
 torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k,
                                              const torch::Tensor& v, const torch::Tensor& mask) {
+#if TMT_TORCH_AT_LEAST(2, 0)
+  if (fused_) {
+    const double dropout_p = is_training() ? attention_dropout->options.p() : 0.0;
+    return fused_attention(q, k, v, mask, dropout_p);  // [batch, heads, tgt_len, head_dim]
+  }
+#endif
+  return attend_explicit(q, k, v, mask);  // [batch, heads, tgt_len, head_dim]
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend_explicit(const torch::Tensor& q,
+                                                      const torch::Tensor& k,
+                                                      const torch::Tensor& v,
+                                                      const torch::Tensor& mask) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // [batch, heads, tgt_len, src_len]
   torch::Tensor blocked;

@@ -7,6 +7,9 @@
 
 namespace tmt {
 
+/// True when LibTorch provides the fused at::scaled_dot_product_attention (LibTorch >= 2.0).
+bool fused_attention_available();
+
 /// Multi-head attention with biased q/k/v/out projections and dropout on the attention weights.
 class MultiHeadAttentionImpl : public torch::nn::Module {
  public:
@@ -36,6 +39,13 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   /// Width of one head, d_model / h.
   int64_t head_dim() const { return head_dim_; }
 
+  /// Chooses the fused at::scaled_dot_product_attention (true) or the explicit softmax formula
+  /// (false); both give the same result. Throws std::invalid_argument for true when
+  /// fused_attention_available() is false (LibTorch < 2.0).
+  void set_fused(bool fused);
+  /// Whether attention runs fused; defaults to fused_attention_available().
+  bool fused() const { return fused_; }
+
   torch::nn::Linear q_proj{nullptr};
   torch::nn::Linear k_proj{nullptr};
   torch::nn::Linear v_proj{nullptr};
@@ -51,10 +61,13 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   torch::Tensor merge_heads(const torch::Tensor& x) const;
   torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                        const torch::Tensor& mask);
+  torch::Tensor attend_explicit(const torch::Tensor& q, const torch::Tensor& k,
+                                const torch::Tensor& v, const torch::Tensor& mask);
 
   int64_t d_model_;
   int64_t heads_;
   int64_t head_dim_;
+  bool fused_;
 };
 TORCH_MODULE(MultiHeadAttention);
 

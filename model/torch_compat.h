@@ -1,10 +1,12 @@
 #pragma once
 // The one place that knows which LibTorch it is built against. Debian's libtorch-dev is 1.13
-// (CPU); pip's torch ships 2.x with CUDA. Everything version-dependent goes through here.
+// (CPU); pip's torch ships 2.x with CUDA. Everything version- or CUDA-dependent goes through
+// here. TMT_WITH_CUDA is defined by CMake when LibTorch has CUDA.
 
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdint>
 #include <string>
 
 #define TMT_TORCH_AT_LEAST(major, minor) \
@@ -17,5 +19,39 @@ inline std::string torch_version() { return TORCH_VERSION; }
 
 /// True when LibTorch was built with CUDA and a device is visible.
 inline bool cuda_available() { return torch::cuda::is_available(); }
+
+/// The device a `device:` key names: auto (cuda:0 when available, else cpu), cpu, cuda, cuda:N.
+/// Throws std::invalid_argument for other spellings or a CUDA device that is not there.
+torch::Device resolve_device(const std::string& spec);
+
+/// Lets float32 matrix products use TF32 tensor cores (Ampere and later); a no-op on CPU.
+void allow_tf32();
+
+/// Runs the enclosed forward pass under bf16 autocast on CUDA (weights and optimizer state
+/// stay fp32). Does nothing when disabled or on CPU.
+class AutocastGuard {
+ public:
+  AutocastGuard(const torch::Device& device, bool bf16);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool active_ = false;
+  bool was_enabled_ = false;
+};
+
+/// Waits for queued device work (CUDA); timings must call it before reading the clock.
+void synchronize(const torch::Device& device);
+
+/// The state of the default random generator of `device` (CPU, or that CUDA device), which
+/// dropout draws from; set_rng_state puts it back.
+torch::Tensor rng_state(const torch::Device& device);
+void set_rng_state(const torch::Device& device, const torch::Tensor& state);
+
+/// Peak memory since the last reset: CUDA allocator peak on a GPU, the process's peak resident
+/// set size on CPU (which cannot be reset).
+int64_t peak_memory_bytes(const torch::Device& device);
+void reset_peak_memory(const torch::Device& device);
 
 }  // namespace tmt

@@ -8,7 +8,10 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
+
+#include "model/torch_compat.h"
 
 namespace tmt {
 namespace {
@@ -215,6 +218,81 @@ TEST(MultiHeadAttention, RejectsBadShapes) {
   EXPECT_THROW(attention(x, random_input(3, 3, 4), random_input(3, 3, 4)), c10::Error);
   EXPECT_THROW(attention(x, random_input(2, 3, 5), random_input(2, 3, 5)), c10::Error);
   EXPECT_THROW(attention(x[0], x[0], x[0]), c10::Error);
+}
+
+// The fused at::scaled_dot_product_attention path against the explicit softmax formula, forward
+// and backward, under padding, a causal mask and a query row whose keys are all masked.
+TEST(MultiHeadAttention, FusedAndExplicitAgreeOnCpu) {
+  if (!fused_attention_available()) {
+    GTEST_SKIP() << "fused scaled_dot_product_attention needs LibTorch >= 2.0, this is "
+                 << torch_version();
+  }
+  const int64_t batch = 2, len = 5, d_model = 8;
+  auto attention = make_attention(d_model, /*heads=*/2);
+  const auto x = random_input(batch, len, d_model);
+  const auto upstream = torch::randn({batch, len, d_model}, torch::kDouble);
+  // Sentence 0 is right-padded; sentence 1 is left-padded, so under the causal mask its first
+  // query sees only a padding key: a fully masked row.
+  const auto padding =
+      torch::tensor({1, 1, 1, 0, 0, 0, 1, 1, 1, 1}, torch::kBool).view({batch, 1, 1, len});
+  const auto causal = torch::ones({len, len}, torch::kBool).tril().view({1, 1, len, len});
+  const auto mask = padding.logical_and(causal);  // [batch, 1, len, len]
+  ASSERT_FALSE(mask[1][0][0].any().item<bool>());
+
+  struct Result {
+    torch::Tensor out, input_grad, unmasked_out;
+    std::vector<torch::Tensor> param_grads;
+  };
+  auto run = [&](bool fused) {
+    attention->set_fused(fused);
+    attention->zero_grad();
+    const auto input = x.clone().requires_grad_(true);
+    const auto out = attention(input, input, input, mask);
+    (out * upstream).sum().backward();
+    Result r{out.detach(), input.grad().clone(), {}, {}};
+    for (const auto& p : attention->parameters()) r.param_grads.push_back(p.grad().clone());
+    torch::NoGradGuard no_grad;
+    r.unmasked_out = attention(x, x, x);
+    return r;
+  };
+  const Result fused = run(true);
+  const Result materialised = run(false);
+
+  ASSERT_TRUE(torch::isfinite(fused.out).all().item<bool>());
+  ASSERT_TRUE(torch::isfinite(fused.input_grad).all().item<bool>());
+  EXPECT_LT((fused.out - materialised.out).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((fused.input_grad - materialised.input_grad).abs().max().item<double>(), 1e-5);
+  for (size_t i = 0; i < fused.param_grads.size(); ++i) {
+    EXPECT_LT((fused.param_grads[i] - materialised.param_grads[i]).abs().max().item<double>(),
+              1e-5)
+        << "parameter " << i;
+  }
+  EXPECT_LT((fused.unmasked_out - materialised.unmasked_out).abs().max().item<double>(), 1e-5);
+  // The fully masked row keeps the contract of zero weights: only the output bias remains.
+  EXPECT_LT((fused.out[1][0] - attention->out_proj->bias).abs().max().item<double>(), 1e-12);
+}
+
+TEST(MultiHeadAttention, FusedAvailabilityFollowsLibTorchVersion) {
+  EXPECT_EQ(fused_attention_available(), static_cast<bool>(TMT_TORCH_AT_LEAST(2, 0)));
+  MultiHeadAttention attention(/*d_model=*/4, /*heads=*/2, /*dropout=*/0.0);
+  EXPECT_EQ(attention->fused(), fused_attention_available());  // fused by default where it exists
+  attention->set_fused(false);
+  EXPECT_FALSE(attention->fused());
+  if (fused_attention_available()) {
+    attention->set_fused(true);
+    EXPECT_TRUE(attention->fused());
+    return;
+  }
+  // LibTorch < 2.0 has no scaled_dot_product_attention: asking for it is an error, not a no-op.
+  try {
+    attention->set_fused(true);
+    FAIL() << "set_fused(true) was accepted on LibTorch " << torch_version();
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("LibTorch >= 2.0"), std::string::npos) << message;
+    EXPECT_NE(message.find(torch_version()), std::string::npos) << message;
+  }
+  EXPECT_FALSE(attention->fused());
 }
 
 }  // namespace
