@@ -1,9 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,11 +10,10 @@
 #include "app/logging.h"
 #include "app/subcommands.h"
 #include "train/checkpoint.h"
+#include "train/run_checkpoints.h"
 
 namespace tmt {
 namespace {
-
-namespace fs = std::filesystem;
 
 // What must agree for parameters to be averaged elementwise; dropout and the rest may differ.
 std::string architecture_of(const Config& c, const VocabInfo& v) {
@@ -30,20 +27,12 @@ std::string architecture_of(const Config& c, const VocabInfo& v) {
 
 // The newest `count` numbered checkpoints (checkpoint_<update>.pt) of a run directory.
 std::vector<std::string> last_checkpoints(const std::string& run_dir, int64_t count) {
-  if (!fs::is_directory(run_dir)) throw std::invalid_argument("run directory '" + run_dir + "' does not exist");
-  const std::regex numbered(R"(checkpoint_(\d+)\.pt)");
-  std::vector<std::pair<int64_t, std::string>> found;
-  for (const auto& entry : fs::directory_iterator(run_dir)) {
-    std::smatch m;
-    const std::string name = entry.path().filename().string();
-    if (std::regex_match(name, m, numbered)) found.emplace_back(std::stoll(m[1]), entry.path().string());
-  }
+  const auto found = numbered_checkpoints(run_dir);
   if (static_cast<int64_t>(found.size()) < count) {
     throw std::invalid_argument("--last " + std::to_string(count) + " needs " + std::to_string(count) +
                                 " checkpoint_<update>.pt files in '" + run_dir + "', found " +
                                 std::to_string(found.size()));
   }
-  std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
   for (auto it = found.end() - count; it != found.end(); ++it) paths.push_back(it->second);
   return paths;
@@ -65,19 +54,20 @@ int average_command(const AverageArgs& args) {
   }
   if (paths.empty()) throw std::invalid_argument("no checkpoints to average: give CHECKPOINT... or --last N RUN_DIR");
 
-  const CheckpointHeader first = read_checkpoint_header(paths[0]);
+  const Checkpoint first = read_checkpoint(paths[0]);
   const std::string architecture =
-      architecture_of(parse_config(first.config_yaml, "checkpoint " + paths[0]), first.vocab);
+      architecture_of(parse_config(first.header.config_yaml, "checkpoint " + paths[0]), first.header.vocab);
   std::map<std::string, torch::Tensor> sums;
-  for (const auto& [name, tensor] : read_checkpoint_tensors(paths[0])) sums[name] = tensor.to(torch::kDouble);
+  for (const auto& [name, tensor] : first.model) sums[name] = tensor.to(torch::kDouble);
   for (size_t i = 1; i < paths.size(); ++i) {
-    const CheckpointHeader header = read_checkpoint_header(paths[i]);
+    const Checkpoint checkpoint = read_checkpoint(paths[i]);
+    const CheckpointHeader& header = checkpoint.header;
     const std::string other = architecture_of(parse_config(header.config_yaml, "checkpoint " + paths[i]), header.vocab);
     if (other != architecture) {
       throw std::invalid_argument("cannot average '" + paths[i] + "' (" + other + ") with '" + paths[0] + "' (" +
                                   architecture + "): the architectures differ");
     }
-    const NamedTensors tensors = read_checkpoint_tensors(paths[i]);
+    const NamedTensors& tensors = checkpoint.model;
     if (tensors.size() != sums.size()) {
       throw std::invalid_argument("cannot average '" + paths[i] + "' with '" + paths[0] + "': they hold " +
                                   std::to_string(tensors.size()) + " and " + std::to_string(sums.size()) + " tensors");
@@ -92,11 +82,10 @@ int average_command(const AverageArgs& args) {
     }
   }
   NamedTensors averaged;
-  const auto stored = read_checkpoint_tensors(paths[0]);
-  for (const auto& [name, tensor] : stored) {
+  for (const auto& [name, tensor] : first.model) {
     averaged.emplace_back(name, (sums[name] / static_cast<double>(paths.size())).to(tensor.scalar_type()));
   }
-  write_checkpoint(args.output, averaged, first);
+  write_checkpoint(args.output, averaged, first.header);
   spdlog::info("[train] averaged {} checkpoints ({}) into {}", paths.size(), architecture, args.output);
   return 0;
 }

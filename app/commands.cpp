@@ -47,6 +47,9 @@ int run_cli(int argc, char** argv) {
       prepare);
   RunArgs train;
   CLI::App* train_cmd = add_run_command(app, "train", "Train a model from a YAML config", train);
+  train_cmd->add_flag("--no-resume", train.no_resume,
+                      "Start over instead of resuming from RUN_DIR's newest valid checkpoint (the old "
+                      "checkpoints are moved into RUN_DIR/previous_<time>/)");
 
   TranslateArgs translate;
   CLI::App* translate_cmd = app.add_subcommand("translate", "Translate lines from stdin (or -i) to stdout (or -o)");

@@ -119,6 +119,8 @@ std::vector<LossForm> all(LossForm) { return {LossForm::kl, LossForm::ce}; }
 std::vector<LossReduction> all(LossReduction) {
   return {LossReduction::sum, LossReduction::mean, LossReduction::none};
 }
+std::vector<BestMetric> all(BestMetric) { return {BestMetric::loss, BestMetric::nll, BestMetric::bleu}; }
+std::vector<Precision> all(Precision) { return {Precision::fp32, Precision::bf16}; }
 std::vector<ClassWeightMode> all(ClassWeightMode) {
   return {ClassWeightMode::per_class, ClassWeightMode::gold_nll};
 }
@@ -263,14 +265,26 @@ std::vector<Field> fields(Config& c) {
       scalar("train", "seed", t.seed),
       scalar("train", "max_updates", t.max_updates),
       scalar("train", "max_epochs", t.max_epochs),
+      scalar("train", "max_minutes", t.max_minutes),
+      scalar("train", "update_freq", t.update_freq),
       scalar("train", "lr_factor", t.lr_factor),
       scalar("train", "warmup_updates", t.warmup_updates),
       scalar("train", "adam_beta1", t.adam_beta1),
       scalar("train", "adam_beta2", t.adam_beta2),
       scalar("train", "adam_eps", t.adam_eps),
+      scalar("train", "clip_norm", t.clip_norm),
+      scalar("train", "max_bad_updates", t.max_bad_updates),
       scalar("train", "log_every", t.log_every),
       scalar("train", "save_every", t.save_every),
+      scalar("train", "save_minutes", t.save_minutes),
+      scalar("train", "keep_last", t.keep_last),
       scalar("train", "valid_every", t.valid_every),
+      scalar("train", "valid_bleu", t.valid_bleu),
+      scalar("train", "valid_beam_size", t.valid_beam_size),
+      scalar("train", "best_metric", t.best_metric),
+      scalar("train", "patience", t.patience),
+      scalar("train", "device", t.device),
+      scalar("train", "precision", t.precision),
       scalar("train", "threads", t.threads),
       scalar("train", "label_smoothing", k.label_smoothing),
       scalar("train", "smoothing_variant", k.variant),
@@ -468,6 +482,12 @@ void validate(const Config& config) {
   const CriterionConfig& criterion = config.train.criterion;
   if (criterion.reduction == LossReduction::none) {
     fail("train.loss_reduction 'none' gives one loss per token; training needs 'sum' or 'mean'");
+  }
+  if (criterion.reduction == LossReduction::mean && criterion.class_weight_mode == ClassWeightMode::gold_nll &&
+      !criterion.class_weights.empty() && config.train.update_freq > 1) {
+    fail("train.update_freq " + std::to_string(config.train.update_freq) +
+         " cannot be combined with class_weight_mode 'gold_nll' and loss_reduction 'mean': that mean divides by "
+         "each batch's weight sum, not by the update's tokens (use update_freq 1 or loss_reduction sum)");
   }
   if (config.data.kind == DataKind::copy && !criterion.class_weights.empty() &&
       static_cast<int64_t>(criterion.class_weights.size()) != config.data.vocab_size) {

@@ -12,6 +12,7 @@ struct RunArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::string run_dir;  // empty: runs/<config name>
+  bool no_resume = false;  // train: start over even if the run directory holds checkpoints
 };
 
 /// `tmt translate`.

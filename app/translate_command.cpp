@@ -174,7 +174,8 @@ std::vector<std::string> translate_text(Transformer& model, const Config& config
 
 int translate_command(const TranslateArgs& args) {
   setup_logging();
-  const CheckpointHeader header = read_checkpoint_header(args.checkpoint);
+  const Checkpoint checkpoint = read_checkpoint(args.checkpoint);
+  const CheckpointHeader& header = checkpoint.header;
   Config config = parse_config(header.config_yaml, "checkpoint " + args.checkpoint, args.overrides);
   if (!args.config.empty()) {
     // The architecture always comes from the checkpoint; a config file supplies decoding settings.
@@ -187,7 +188,7 @@ int translate_command(const TranslateArgs& args) {
   config.decode.validate();
 
   Transformer model(config.model, header.vocab);
-  load_checkpoint_weights(args.checkpoint, *model);
+  load_weights(checkpoint.model, *model, args.checkpoint);
   model->eval();
   const std::vector<std::string> lines = read_lines(args.input);
   const auto start = std::chrono::steady_clock::now();

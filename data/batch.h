@@ -11,6 +11,7 @@ struct Batch {
   torch::Tensor tgt_in;   // [batch, tgt_len] int64, starts with the start symbol
   torch::Tensor tgt_out;  // [batch, tgt_len] int64, tgt_in shifted left by one
   int64_t epoch = 0;      // the pass over the training data this batch belongs to
+  int64_t index = 0;      // its position in that epoch's batch order
 };
 
 }  // namespace tmt

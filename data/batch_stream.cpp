@@ -4,23 +4,52 @@
 
 namespace tmt {
 
-CorpusStream::CorpusStream(const ParallelCorpus& corpus, int64_t max_tokens, uint64_t seed, int64_t prefetch)
+CorpusStream::CorpusStream(const ParallelCorpus& corpus, int64_t max_tokens, uint64_t seed, int64_t prefetch,
+                           const torch::Tensor& start, bool pin_memory)
     : corpus_(corpus), batcher_(make_batcher(corpus, max_tokens, seed)) {
   if (corpus_.size() == 0) throw std::invalid_argument("corpus '" + corpus_.path() + "' has no sentence pairs");
-  order_ = batcher_.epoch_batches(0);
+  if (start.defined()) {
+    if (start.dim() != 1 || start.numel() != 2 || start.scalar_type() != torch::kLong) {
+      throw std::invalid_argument("data position must be [epoch, index] int64, got a tensor of shape " +
+                                  std::to_string(start.numel()) + " elements");
+    }
+    next_epoch_ = start[0].item<int64_t>();
+    next_index_ = start[1].item<int64_t>();
+    if (next_epoch_ < 0 || next_index_ < 0 || next_index_ > batcher_.num_batches()) {
+      throw std::invalid_argument("data position [" + std::to_string(next_epoch_) + ", " +
+                                  std::to_string(next_index_) + "] does not fit this corpus's " +
+                                  std::to_string(batcher_.num_batches()) + " batches per epoch");
+    }
+  }
+  epoch_ = next_epoch_;
+  position_ = static_cast<size_t>(next_index_);
+  order_ = batcher_.epoch_batches(epoch_);
   prefetcher_ = std::make_unique<BatchPrefetcher>(
-      [this]() -> std::optional<Batch> {
+      [this, pin_memory]() -> std::optional<Batch> {
         if (position_ == order_.size()) {
           order_ = batcher_.epoch_batches(++epoch_);
           position_ = 0;
         }
-        Batch batch = make_batch(corpus_, order_[position_++]);
+        Batch batch = make_batch(corpus_, order_[position_]);
         batch.epoch = epoch_;
+        batch.index = static_cast<int64_t>(position_++);
+        if (pin_memory) {
+          batch.src = batch.src.pin_memory();
+          batch.tgt_in = batch.tgt_in.pin_memory();
+          batch.tgt_out = batch.tgt_out.pin_memory();
+        }
         return batch;
       },
       static_cast<size_t>(prefetch));
 }
 
-Batch CorpusStream::next() { return *prefetcher_->next(); }
+Batch CorpusStream::next() {
+  Batch batch = *prefetcher_->next();
+  next_epoch_ = batch.epoch;
+  next_index_ = batch.index + 1;
+  return batch;
+}
+
+torch::Tensor CorpusStream::state() const { return torch::tensor({next_epoch_, next_index_}, torch::kLong); }
 
 }  // namespace tmt

@@ -14,12 +14,15 @@ torch::Tensor draw(const DataConfig& config, int64_t count, torch::Generator& ge
 
 }  // namespace
 
-CopyTask::CopyTask(const DataConfig& config, uint64_t seed)
+CopyTask::CopyTask(const DataConfig& config, uint64_t seed, const torch::Tensor& start)
     : config_(config), generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {
   config_.validate();
+  if (start.defined()) generator_.set_state(start);
 }
 
 Batch CopyTask::next() { return to_batch(draw(config_, config_.batch_size, generator_)); }
+
+torch::Tensor CopyTask::state() const { return generator_.get_state(); }
 
 torch::Tensor CopyTask::sequences(const DataConfig& config, int64_t count, uint64_t seed) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);

@@ -18,10 +18,13 @@ class CopyTask : public BatchStream {
   static constexpr int64_t kPadId = 0;
   static constexpr int64_t kStartId = 1;
 
-  CopyTask(const DataConfig& config, uint64_t seed);
+  /// `start` is a state() to continue from; undefined: a fresh generator seeded with `seed`.
+  CopyTask(const DataConfig& config, uint64_t seed, const torch::Tensor& start = {});
 
   /// The next training batch of config.batch_size sequences.
   Batch next() override;
+  /// The generator's state.
+  torch::Tensor state() const override;
 
   /// `count` sequences [count, seq_len] from an independent generator seeded with `seed`,
   /// for held-out checks.

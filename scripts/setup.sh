@@ -29,6 +29,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libcli11-dev
   nlohmann-json3-dev zlib1g-dev libutf8proc-dev
+  python3 python3-matplotlib
 )
 
 sudo_cmd=()

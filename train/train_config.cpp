@@ -51,6 +51,22 @@ void TrainConfig::validate() const {
   if (save_every < 0) fail("train.save_every must be >= 0 (0: no numbered checkpoints), got " + std::to_string(save_every));
   if (valid_every < 0) fail("train.valid_every must be >= 0 (0: only at the end), got " + std::to_string(valid_every));
   if (log_every < 1) fail("train.log_every must be >= 1, got " + std::to_string(log_every));
+  if (!(max_minutes >= 0.0)) fail("train.max_minutes must be >= 0 (0: no limit), got " + str(max_minutes));
+  if (update_freq < 1) fail("train.update_freq must be >= 1, got " + std::to_string(update_freq));
+  if (!(clip_norm >= 0.0)) fail("train.clip_norm must be >= 0 (0: off), got " + str(clip_norm));
+  if (max_bad_updates < 1) fail("train.max_bad_updates must be >= 1, got " + std::to_string(max_bad_updates));
+  if (!(save_minutes >= 0.0)) fail("train.save_minutes must be >= 0 (0: off), got " + str(save_minutes));
+  if (keep_last < 0) fail("train.keep_last must be >= 0 (0: keep all), got " + std::to_string(keep_last));
+  if (valid_beam_size < 1) fail("train.valid_beam_size must be >= 1, got " + std::to_string(valid_beam_size));
+  if (patience < 0) fail("train.patience must be >= 0 (0: never stop early), got " + std::to_string(patience));
+  if (best_metric == BestMetric::bleu && !valid_bleu) {
+    fail("train.best_metric 'bleu' needs train.valid_bleu: true (or choose best_metric loss or nll)");
+  }
+  const bool cuda_n = device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                      device.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (device != "auto" && device != "cpu" && device != "cuda" && !cuda_n) {
+    fail("train.device must be auto, cpu, cuda or cuda:N, got '" + device + "'");
+  }
   if (threads < 0) fail("train.threads must be >= 0 (0: LibTorch's default), got " + std::to_string(threads));
   criterion.validate();
 }
@@ -78,5 +94,16 @@ const char* to_string(LossReduction r) {
 const char* to_string(ClassWeightMode m) {
   return m == ClassWeightMode::per_class ? "per_class" : "gold_nll";
 }
+
+const char* to_string(BestMetric m) {
+  switch (m) {
+    case BestMetric::loss: return "loss";
+    case BestMetric::nll: return "nll";
+    case BestMetric::bleu: return "bleu";
+  }
+  return "?";
+}
+
+const char* to_string(Precision p) { return p == Precision::fp32 ? "fp32" : "bf16"; }
 
 }  // namespace tmt

@@ -17,6 +17,12 @@ enum class SmoothingVariant {
 /// `kl` is KL(q || p); `ce` is the soft-target cross-entropy. Same gradient, offset by H(q).
 enum class LossForm { kl, ce };
 
+/// The validation figure that picks the best checkpoint and drives early stopping.
+enum class BestMetric { loss, nll, bleu };
+
+/// Arithmetic of the forward pass: fp32, or bf16 autocast on CUDA (weights and Adam stay fp32).
+enum class Precision { fp32, bf16 };
+
 /// How per-row losses are combined; `mean` is over non-padding rows.
 enum class LossReduction { sum, mean, none };
 
@@ -41,14 +47,26 @@ struct TrainConfig {
   uint64_t seed = 1;               // seeds parameters, dropout and data order
   int64_t max_updates = 100000;    // stop after this many optimizer updates (paper base: 100k)
   int64_t max_epochs = 0;          // also stop after this many passes over the data; 0: no limit
+  double max_minutes = 0.0;        // also stop (with a checkpoint) after this much wall time; 0: no limit
+  int64_t update_freq = 1;         // batches accumulated into one update (paper: ~25k+25k tokens per update)
   double lr_factor = 1.0;          // lr = factor * d_model^-0.5 * min(step^-0.5, step*warmup^-1.5)
   int64_t warmup_updates = 4000;   // paper: 4000
   double adam_beta1 = 0.9;         // paper: 0.9
   double adam_beta2 = 0.98;        // paper: 0.98
   double adam_eps = 1e-9;          // paper: 1e-9
+  double clip_norm = 0.0;          // rescale gradients whose global L2 norm exceeds this; 0: off (paper: off)
+  int64_t max_bad_updates = 10;    // consecutive NaN/Inf updates (each skipped) before training aborts
   int64_t log_every = 100;         // updates between training log lines
-  int64_t save_every = 0;          // updates between numbered checkpoints (checkpoint_<update>.pt); 0: none
+  int64_t save_every = 0;          // updates between checkpoints checkpoint_<update>.pt; 0: only at the end
+  double save_minutes = 0.0;       // also save when this much wall time passed since the last save; 0: off
+  int64_t keep_last = 5;           // numbered checkpoints kept (older ones deleted); 0: keep all
   int64_t valid_every = 1000;      // updates between validation passes (parallel data); 0: only at the end
+  bool valid_bleu = true;          // also translate the valid set and score BLEU at each validation
+  int64_t valid_beam_size = 1;     // beam width for validation BLEU; 1: greedy (fast)
+  BestMetric best_metric = BestMetric::bleu;  // picks checkpoint_best.pt; bleu needs valid_bleu
+  int64_t patience = 0;            // stop after this many validations without a new best; 0: never
+  std::string device = "auto";     // auto (cuda:0 when present), cpu, cuda, cuda:N
+  Precision precision = Precision::fp32;  // bf16: autocast on CUDA (ignored on CPU)
   int64_t threads = 0;             // intra-op CPU threads; 0 keeps LibTorch's default
   CriterionConfig criterion;
 
@@ -59,5 +77,7 @@ const char* to_string(SmoothingVariant v);
 const char* to_string(LossForm f);
 const char* to_string(LossReduction r);
 const char* to_string(ClassWeightMode m);
+const char* to_string(BestMetric m);
+const char* to_string(Precision p);
 
 }  // namespace tmt

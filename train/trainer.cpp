@@ -2,59 +2,131 @@
 
 #include <cmath>
 
+#include "model/torch_compat.h"
 #include "train/lr_schedule.h"
 
 namespace tmt {
+namespace {
 
-Trainer::Trainer(Transformer model, const TrainConfig& config)
-    : model_(std::move(model)),
-      config_(config),
-      criterion_(config.criterion, model_->vocab().tgt_size, model_->vocab().pad_id) {
-  config_.validate();
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      model_->parameters(), torch::optim::AdamOptions(0.0)
-                                .betas({config_.adam_beta1, config_.adam_beta2})
-                                .eps(config_.adam_eps));
+// PyTorch-style weighted mean divides the gold term by the weights' sum, not by tokens; that
+// criterion keeps its own normalisation (and the config allows it only with update_freq 1).
+bool criterion_normalises_itself(const CriterionConfig& c) {
+  return c.reduction == LossReduction::mean && c.class_weight_mode == ClassWeightMode::gold_nll &&
+         !c.class_weights.empty();
 }
 
-UpdateStats Trainer::step(const Batch& batch) {
+CriterionConfig summing(CriterionConfig c) {
+  if (!criterion_normalises_itself(c)) c.reduction = LossReduction::sum;
+  return c;
+}
+
+NamedTensors named_parameters(TransformerImpl& model) {
+  NamedTensors params;
+  for (const auto& p : model.named_parameters()) params.emplace_back(p.key(), p.value());
+  return params;
+}
+
+int64_t count_tokens(const torch::Tensor& ids, int64_t pad_id) { return ids.ne(pad_id).sum().item<int64_t>(); }
+
+torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
+  return t.device() == device ? t : t.to(device, /*non_blocking=*/true);
+}
+
+}  // namespace
+
+Trainer::Trainer(Transformer model, const TrainConfig& config, const torch::Device& device)
+    : model_(std::move(model)),
+      config_(config),
+      device_(device),
+      criterion_(summing(config.criterion), model_->vocab().tgt_size, model_->vocab().pad_id),
+      normalise_by_tokens_(config.criterion.reduction == LossReduction::mean &&
+                           !criterion_normalises_itself(config.criterion)) {
+  config_.validate();
+  model_->to(device_);
+  optimizer_ = std::make_unique<Adam>(named_parameters(*model_), config_.adam_beta1, config_.adam_beta2,
+                                      config_.adam_eps);
+}
+
+UpdateStats Trainer::step(const std::vector<Batch>& batches) {
+  TORCH_CHECK(!batches.empty(), "an update needs at least one batch");
   model_->train();
-  const double lr = noam_rate(updates_ + 1, model_->config().d_model, config_.warmup_updates,
-                              config_.lr_factor);
-  for (auto& group : optimizer_->param_groups()) {
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-  }
-  optimizer_->zero_grad();
-  LossResult r = loss_of(batch);
-  r.loss.backward();
-  optimizer_->step();
-  ++updates_;
-  UpdateStats s = stats_of(r);
+  const double lr = noam_rate(updates_ + 1, model_->config().d_model, config_.warmup_updates, config_.lr_factor);
+  const int64_t pad = model_->vocab().pad_id;
+  UpdateStats s;
   s.lr = lr;
+  int64_t update_tokens = 0;
+  for (const Batch& b : batches) {
+    update_tokens += count_tokens(b.tgt_out, pad);
+    s.positions += b.src.numel() + b.tgt_out.numel();
+    s.padding += b.src.numel() + b.tgt_out.numel() - count_tokens(b.src, pad) - count_tokens(b.tgt_out, pad);
+  }
+  const double scale = normalise_by_tokens_ && update_tokens > 0 ? 1.0 / static_cast<double>(update_tokens) : 1.0;
+
+  optimizer_->zero_grad();
+  bool finite = true;
+  for (const Batch& b : batches) {
+    LossResult r = loss_of(b);
+    (r.loss * scale).backward();
+    add_stats(r, s);
+    finite = finite && std::isfinite(s.loss_sum);
+  }
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : model_->parameters()) {
+    if (p.grad().defined()) norms.push_back(p.grad().detach().to(torch::kFloat).norm());
+  }
+  s.grad_norm = norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
+  if (!finite || !std::isfinite(s.grad_norm)) {
+    optimizer_->zero_grad();
+    s.skipped = true;
+    s.update = updates_;
+    return s;
+  }
+  if (config_.clip_norm > 0.0 && s.grad_norm > config_.clip_norm) {
+    torch::NoGradGuard no_grad;
+    const double factor = config_.clip_norm / (s.grad_norm + 1e-6);
+    for (auto& p : model_->parameters()) {
+      if (p.grad().defined()) p.mutable_grad().mul_(factor);
+    }
+  }
+  optimizer_->step(lr);
+  ++updates_;
+  s.update = updates_;
   return s;
 }
 
 UpdateStats Trainer::evaluate(const Batch& batch) {
   model_->eval();
   torch::NoGradGuard no_grad;
-  return stats_of(loss_of(batch));
+  UpdateStats s;
+  add_stats(loss_of(batch), s);
+  s.update = updates_;
+  return s;
+}
+
+void Trainer::restore(int64_t updates, const NamedTensors& optimizer_state, const std::string& origin) {
+  optimizer_->load_state(optimizer_state, updates, origin);
+  updates_ = updates;
 }
 
 LossResult Trainer::loss_of(const Batch& batch) {
-  torch::Tensor logits = model_->forward(batch.src, batch.tgt_in);  // [batch, tgt_len, vocab]
-  return criterion_(logits.reshape({-1, logits.size(-1)}),           // [batch * tgt_len, vocab]
-                    batch.tgt_out.reshape({-1}));                     // [batch * tgt_len]
+  torch::Tensor logits;
+  {
+    AutocastGuard autocast(device_, config_.precision == Precision::bf16);
+    logits = model_->forward(to_device(batch.src, device_), to_device(batch.tgt_in, device_));  // [batch, tgt_len, vocab]
+  }
+  logits = logits.to(torch::kFloat);  // the criterion always runs in fp32
+  return criterion_(logits.reshape({-1, logits.size(-1)}),                // [batch * tgt_len, vocab]
+                    to_device(batch.tgt_out, device_).reshape({-1}));     // [batch * tgt_len]
 }
 
-UpdateStats Trainer::stats_of(const LossResult& r) const {
-  UpdateStats s;
-  s.update = updates_;
-  s.tokens = r.tokens.item<int64_t>();
+void Trainer::add_stats(const LossResult& r, UpdateStats& s) const {
+  const int64_t tokens = r.tokens.item<int64_t>();
   const double loss = r.loss.item<double>();
-  s.loss_sum = config_.criterion.reduction == LossReduction::mean ? loss * static_cast<double>(s.tokens) : loss;
-  s.nll_sum = r.nll_sum.item<double>();
-  s.correct = r.correct.item<int64_t>();
-  return s;
+  // The criterion sums, except a self-normalising weighted mean (update_freq 1 only).
+  s.loss_sum += criterion_normalises_itself(config_.criterion) ? loss * static_cast<double>(tokens) : loss;
+  s.nll_sum += r.nll_sum.item<double>();
+  s.correct += r.correct.item<int64_t>();
+  s.tokens += tokens;
 }
 
 void IntervalStats::add(const UpdateStats& s) {

@@ -1,14 +1,17 @@
 #pragma once
-// One optimizer update at a time: forward, label-smoothed loss, backward, Adam with the
-// paper's learning-rate schedule.
+// One optimizer update at a time: forward and label-smoothed loss over the update's batches
+// (gradients accumulated), NaN/Inf guard, optional clipping, Adam with the paper's schedule.
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "data/batch.h"
 #include "model/transformer.h"
+#include "train/adam.h"
 #include "train/label_smoothing.h"
 #include "train/train_config.h"
 
@@ -16,38 +19,53 @@ namespace tmt {
 
 /// What one update measured; sums over its target tokens so intervals can be aggregated.
 struct UpdateStats {
-  int64_t update = 0;      // updates done so far, this one included
+  int64_t update = 0;      // updates done so far, this one included (if it was applied)
   double lr = 0.0;         // the rate this update used
   double loss_sum = 0.0;   // label-smoothed loss summed over target tokens
   double nll_sum = 0.0;    // -log p(gold) summed over target tokens
   int64_t correct = 0;     // target tokens whose argmax is the gold token
   int64_t tokens = 0;      // non-padding target tokens
+  double grad_norm = 0.0;  // global L2 norm of the gradient, before clipping
+  bool skipped = false;    // NaN/Inf loss or gradient: the weights were left as they were
+  int64_t positions = 0;   // padded source + target positions of the update's batches
+  int64_t padding = 0;     // of those, padding
 };
 
 /// Owns the optimizer and criterion for a model and applies updates to it.
 class Trainer {
  public:
-  Trainer(Transformer model, const TrainConfig& config);
+  /// The model is moved to `device`.
+  Trainer(Transformer model, const TrainConfig& config, const torch::Device& device = torch::kCPU);
 
-  /// One optimizer update on `batch`.
-  UpdateStats step(const Batch& batch);
+  /// One optimizer update over `batches` (config.update_freq of them, normally): their
+  /// gradients are accumulated and the loss is normalised by all their target tokens together.
+  /// A non-finite loss or gradient norm skips the update (the returned stats say so).
+  UpdateStats step(const std::vector<Batch>& batches);
+  UpdateStats step(const Batch& batch) { return step(std::vector<Batch>{batch}); }
 
   /// Loss statistics of `batch` without touching the weights (eval mode, no gradients).
   UpdateStats evaluate(const Batch& batch);
 
+  /// Continues from a checkpoint: `updates` done, Adam's moments as saved.
+  void restore(int64_t updates, const NamedTensors& optimizer_state, const std::string& origin);
+
   int64_t updates() const { return updates_; }
   Transformer& model() { return model_; }
+  const torch::Device& device() const { return device_; }
+  const Adam& optimizer() const { return *optimizer_; }
 
  private:
   Transformer model_;
   TrainConfig config_;
+  torch::Device device_;
   LabelSmoothingLoss criterion_;
-  std::unique_ptr<torch::optim::Adam> optimizer_;
+  bool normalise_by_tokens_;  // mean reduction done here, over the whole update
+  std::unique_ptr<Adam> optimizer_;
   int64_t updates_ = 0;
 
-  /// Forward pass and criterion over a batch; the statistics of `r` for a log line.
+  /// Forward pass and criterion over a batch on the training device.
   LossResult loss_of(const Batch& batch);
-  UpdateStats stats_of(const LossResult& r) const;
+  void add_stats(const LossResult& r, UpdateStats& s) const;
 };
 
 /// Token-weighted totals of several updates, for a log line.

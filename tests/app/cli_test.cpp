@@ -1,7 +1,6 @@
 // The tmt binary as a user runs it: exit codes, error messages, and the copy task end to end.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,47 +10,14 @@
 #include <vector>
 
 #include "model/torch_compat.h"
+#include "tests/app/run_tmt.h"
 #include "train/checkpoint.h"
 
 namespace tmt {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path scratch(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / ("tmt_cli_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Runs `tmt ARGS` in `dir` with `input` on stdin.
-Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input = "") {
-  std::ofstream(dir / "stdin.txt") << input;
-  const std::string cmd = "cd '" + dir.string() + "' && '" TMT_BINARY "' " + args +
-                          " < stdin.txt > stdout.txt 2> stderr.txt";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(dir / "stdout.txt");
-  r.err = slurp(dir / "stderr.txt");
-  return r;
-}
-
-const std::string kCopyConfig = std::string(TMT_SOURCE_DIR) + "/configs/copy_task.yaml";
+using namespace tmt::tests;  // NOLINT: the helpers of run_tmt.h
 
 TEST(Cli, VersionNamesLibTorchAndCuda) {
   const Result r = run_tmt(scratch("version"), "--version");
@@ -121,25 +87,6 @@ TEST(Cli, CopyTaskTrainsAndCopiesExactly) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err.substr(bad.err.find("tmt:")),
             "tmt: [decode] error: input line 1: 'x' is not a token id (the copy task reads space-separated integers)\n");
-}
-
-// A tiny parallel corpus and a config with a tiny model for it.
-fs::path tiny_corpus_dir(const std::string& name) {
-  const fs::path dir = scratch(name);
-  fs::create_directories(dir / "corpus");
-  const char* de[] = {"ein Hund läuft", "zwei Katzen schlafen", "der Mann liest", "eine Frau singt"};
-  const char* en[] = {"a dog runs", "two cats sleep", "the man reads", "a woman sings"};
-  for (const char* split : {"train", "valid"}) {
-    std::ofstream d(dir / "corpus" / (std::string(split) + ".de")), e(dir / "corpus" / (std::string(split) + ".en"));
-    for (int i = 0; i < (std::string(split) == "train" ? 80 : 8); ++i) {
-      d << de[i % 4] << ' ' << i % 5 << '\n';
-      e << en[i % 4] << ' ' << i % 5 << '\n';
-    }
-  }
-  std::ofstream(dir / "tiny.yaml") << "model: {layers: 1, d_model: 32, d_ff: 64, heads: 2, max_positions: 64}\n"
-                                      "data: {kind: parallel, dir: corpus, vocab_size: 40, max_len: 32, max_tokens: 256}\n"
-                                      "train: {max_updates: 6, warmup_updates: 4, log_every: 2, valid_every: 3}\n";
-  return dir;
 }
 
 TEST(Cli, TinyCorpusPreparesAndTrains) {

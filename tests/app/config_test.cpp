@@ -61,6 +61,18 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.train.adam_beta2, b.train.adam_beta2);
   EXPECT_EQ(a.train.adam_eps, b.train.adam_eps);
   EXPECT_EQ(a.train.log_every, b.train.log_every);
+  EXPECT_EQ(a.train.max_minutes, b.train.max_minutes);
+  EXPECT_EQ(a.train.update_freq, b.train.update_freq);
+  EXPECT_EQ(a.train.clip_norm, b.train.clip_norm);
+  EXPECT_EQ(a.train.max_bad_updates, b.train.max_bad_updates);
+  EXPECT_EQ(a.train.save_minutes, b.train.save_minutes);
+  EXPECT_EQ(a.train.keep_last, b.train.keep_last);
+  EXPECT_EQ(a.train.valid_bleu, b.train.valid_bleu);
+  EXPECT_EQ(a.train.valid_beam_size, b.train.valid_beam_size);
+  EXPECT_EQ(a.train.best_metric, b.train.best_metric);
+  EXPECT_EQ(a.train.patience, b.train.patience);
+  EXPECT_EQ(a.train.device, b.train.device);
+  EXPECT_EQ(a.train.precision, b.train.precision);
   EXPECT_EQ(a.train.threads, b.train.threads);
   EXPECT_EQ(a.train.criterion.label_smoothing, b.train.criterion.label_smoothing);
   EXPECT_EQ(a.train.criterion.variant, b.train.criterion.variant);
@@ -97,6 +109,18 @@ Config unusual_config() {
   c.train.adam_beta2 = 0.995;
   c.train.adam_eps = 1e-8;
   c.train.log_every = 7;
+  c.train.max_minutes = 0.1 + 0.2;
+  c.train.update_freq = 8;
+  c.train.clip_norm = 1.0 / 3.0;
+  c.train.max_bad_updates = 3;
+  c.train.save_minutes = 2.5;
+  c.train.keep_last = 0;
+  c.train.valid_bleu = false;
+  c.train.valid_beam_size = 5;
+  c.train.best_metric = BestMetric::nll;
+  c.train.patience = 4;
+  c.train.device = "cpu";
+  c.train.precision = Precision::bf16;
   c.train.threads = 2;
   c.train.criterion.label_smoothing = 2.0 / 7.0;
   c.train.criterion.variant = SmoothingVariant::uniform;
@@ -132,9 +156,12 @@ const std::vector<std::string> kAllKeys = {
     "data.valid_size", "data.dir", "data.src_lang", "data.tgt_lang", "data.train_prefix",
     "data.valid_prefix", "data.test_prefixes", "data.subword_model", "data.character_coverage",
     "data.spm_sentences", "data.max_len", "data.max_ratio", "data.skip_invalid", "data.max_tokens",
-    "data.prefetch", "train.seed", "train.max_updates", "train.max_epochs", "train.lr_factor",
-    "train.warmup_updates", "train.adam_beta1", "train.adam_beta2", "train.adam_eps",
-    "train.log_every", "train.save_every", "train.valid_every", "train.threads", "train.label_smoothing", "train.smoothing_variant",
+    "data.prefetch", "train.seed", "train.max_updates", "train.max_epochs", "train.max_minutes",
+    "train.update_freq", "train.lr_factor", "train.warmup_updates", "train.adam_beta1",
+    "train.adam_beta2", "train.adam_eps", "train.clip_norm", "train.max_bad_updates",
+    "train.log_every", "train.save_every", "train.save_minutes", "train.keep_last",
+    "train.valid_every", "train.valid_bleu", "train.valid_beam_size", "train.best_metric",
+    "train.patience", "train.device", "train.precision", "train.threads", "train.label_smoothing", "train.smoothing_variant",
     "train.loss_form", "train.loss_reduction", "train.class_weights", "train.class_weight_mode",
     "decode.beam_size", "decode.alpha", "decode.nbest", "decode.max_tokens", "decode.truncate_long",
     "decode.max_len_a", "decode.max_len_b"};

@@ -1,0 +1,90 @@
+#include "app/validation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "decode/beam_search.h"
+#include "decode/bleu.h"
+#include "decode/greedy.h"
+
+namespace tmt {
+namespace {
+
+std::vector<int32_t> target_ids(const ParallelCorpus& corpus, int64_t i) {
+  std::vector<int64_t> ids(static_cast<size_t>(corpus.tgt_length(i)));
+  corpus.copy_tgt(i, ids.data());
+  return std::vector<int32_t>(ids.begin(), ids.end());
+}
+
+// Translations of one batch's sources, as piece ids without start and end symbols.
+std::vector<std::vector<int32_t>> translate_batch(Transformer& model, const torch::Tensor& src,
+                                                  const TrainConfig& config, const DecodeConfig& decode) {
+  std::vector<std::vector<int32_t>> out;
+  if (config.valid_beam_size == 1) {
+    // As in beam search: the position table bounds the output, start symbol included.
+    const int64_t max_len = std::min(max_output_length(decode, src.size(1)), model->config().max_positions - 1);
+    const torch::Tensor ids = greedy_decode(model, src, kBosId, kEosId, max_len).to(torch::kCPU);
+    const auto a = ids.accessor<int64_t, 2>();
+    for (int64_t row = 0; row < ids.size(0); ++row) {
+      std::vector<int32_t> tokens;
+      for (int64_t t = 0; t < ids.size(1); ++t) {
+        const int64_t id = a[row][t];
+        if (id == kEosId) break;
+        tokens.push_back(static_cast<int32_t>(id));
+      }
+      out.push_back(std::move(tokens));
+    }
+    return out;
+  }
+  BeamOptions options;
+  options.beam_size = config.valid_beam_size;
+  options.alpha = decode.alpha;
+  options.max_len_a = decode.max_len_a;
+  options.max_len_b = decode.max_len_b;
+  for (const auto& hyps : beam_search(model, src, kBosId, kEosId, options)) {
+    out.emplace_back(hyps.front().tokens.begin(), hyps.front().tokens.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+double ValidationResult::score(BestMetric metric) const {
+  switch (metric) {
+    case BestMetric::loss: return -loss;
+    case BestMetric::nll: return -nll;
+    case BestMetric::bleu: return bleu.value_or(0.0);
+  }
+  return 0.0;
+}
+
+ValidationResult validate(Trainer& trainer, const ValidSet& valid, const TrainConfig& config,
+                          const DecodeConfig& decode) {
+  const auto start = std::chrono::steady_clock::now();
+  IntervalStats totals;
+  std::vector<std::string> hyps;
+  std::vector<std::string> refs;
+  for (const BatchIndices& indices : valid.batches) {
+    const Batch batch = make_batch(*valid.corpus, indices);
+    totals.add(trainer.evaluate(batch));
+    if (!config.valid_bleu) continue;
+    torch::NoGradGuard no_grad;
+    const auto translations = translate_batch(trainer.model(), batch.src.to(trainer.device()), config, decode);
+    for (size_t i = 0; i < indices.size(); ++i) {
+      hyps.push_back(valid.vocab->decode(translations[i]));
+      refs.push_back(valid.vocab->decode(target_ids(*valid.corpus, indices[i])));
+    }
+  }
+  ValidationResult r;
+  r.update = trainer.updates();
+  r.loss = totals.loss();
+  r.nll = totals.nll();
+  r.perplexity = totals.perplexity();
+  r.accuracy = totals.accuracy();
+  if (config.valid_bleu) r.bleu = corpus_bleu(hyps, {refs}).score;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace tmt

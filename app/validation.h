@@ -1,0 +1,45 @@
+#pragma once
+// Validation during training: loss figures over the valid set and, optionally, the BLEU of its
+// translations.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "data/batcher.h"
+#include "data/corpus.h"
+#include "data/vocabulary.h"
+#include "decode/decode_config.h"
+#include "train/train_config.h"
+#include "train/trainer.h"
+
+namespace tmt {
+
+/// The valid split of a prepared corpus, batched once.
+struct ValidSet {
+  const ParallelCorpus* corpus = nullptr;
+  const Vocabulary* vocab = nullptr;  // turns ids back into text for BLEU
+  std::vector<BatchIndices> batches;
+};
+
+/// What one validation measured.
+struct ValidationResult {
+  int64_t update = 0;
+  double loss = 0.0;           // label-smoothed loss per target token
+  double nll = 0.0;            // NLL per target token
+  double perplexity = 0.0;     // exp(nll)
+  double accuracy = 0.0;       // fraction of target tokens predicted right (teacher forcing)
+  std::optional<double> bleu;  // corpus BLEU (sacreBLEU defaults) when train.valid_bleu
+  double seconds = 0.0;
+
+  /// The figure train.best_metric names, oriented so that larger is better.
+  double score(BestMetric metric) const;
+};
+
+/// Loss figures and, when config.valid_bleu, BLEU of greedy (valid_beam_size 1) or beam-search
+/// translations; references are the valid targets decoded from their pieces, so the score is
+/// for model selection, not a publishable test score. Leaves the model in eval mode.
+ValidationResult validate(Trainer& trainer, const ValidSet& valid, const TrainConfig& config,
+                          const DecodeConfig& decode);
+
+}  // namespace tmt

@@ -1,0 +1,33 @@
+#pragma once
+// Running the tmt binary from tests: scratch folders, exit codes, captured output, and a tiny
+// parallel corpus to train on.
+
+#include <filesystem>
+#include <string>
+
+namespace tmt::tests {
+
+/// What a tmt invocation did.
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// The whole file as text ("" if it cannot be read).
+std::string slurp(const std::filesystem::path& path);
+
+/// An empty folder of the test's own under the test temp dir.
+std::filesystem::path scratch(const std::string& name);
+
+/// Runs `tmt ARGS` in `dir` with `input` on stdin.
+Result run_tmt(const std::filesystem::path& dir, const std::string& args, const std::string& input = "");
+
+/// A scratch folder with corpus/{train,valid}.{de,en} (80 and 8 pairs) and tiny.yaml, a config
+/// for a 1-layer d_model 32 model on it (6 updates, validation every 3).
+std::filesystem::path tiny_corpus_dir(const std::string& name);
+
+/// configs/copy_task.yaml in the source tree.
+inline const std::string kCopyConfig = std::string(TMT_SOURCE_DIR) + "/configs/copy_task.yaml";
+
+}  // namespace tmt::tests
