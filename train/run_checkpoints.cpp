@@ -53,6 +53,7 @@ void link_checkpoint(const std::string& target, const std::string& link) {
   fs::create_hard_link(target, tmp, error);
   if (error) fs::copy_file(target, tmp, fs::copy_options::overwrite_existing);
   fs::rename(tmp, link);
+  fs::remove(tmp);  // rename is a no-op when both names already are the same file
 }
 
 std::optional<ResumePoint> newest_valid_checkpoint(const std::string& run_dir, std::vector<std::string>& skipped) {
