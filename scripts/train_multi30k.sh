@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The newcomer's job: Multi30k from data to BLEU in one command.
+#
+#   scripts/train_multi30k.sh [--from DIR] [--minutes N] [--direction en_de|de_en] [--run-dir DIR]
+#
+#   --from DIR     a local copy of Multi30k (e.g. ../shared/data/multi30k); without it the data is
+#                  downloaded (scripts/get_data.sh)
+#   --minutes N    training wall time (default 60); training resumes if the run directory
+#                  already holds checkpoints, so running the script again trains N minutes more
+#   --direction    en_de (default) or de_en: configs/multi30k_<direction>.yaml
+#   --run-dir DIR  default runs/multi30k_<direction>
+#
+# Steps: get the data into data/multi30k, tmt prepare (skipped when already done), tmt train on
+# whatever device is present (train.device auto) for the given time, tmt average of the last
+# (up to 5) checkpoints, then BLEU and chrF of beam-4 translations of test 2016 with
+# scripts/evaluate.sh, and PNG curves with scripts/plot_metrics.py.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+tmt="$root/build/tmt"
+from=""
+minutes=60
+direction=en_de
+run=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --from) from="$2"; shift ;;
+    --minutes) minutes="$2"; shift ;;
+    --direction) direction="$2"; shift ;;
+    --run-dir) run="$2"; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "train_multi30k.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$direction" in
+  en_de) src=en; tgt=de ;;
+  de_en) src=de; tgt=en ;;
+  *) echo "train_multi30k.sh: --direction must be en_de or de_en, got '$direction'" >&2; exit 2 ;;
+esac
+[ -x "$tmt" ] || { echo "train_multi30k.sh: $tmt not found; run scripts/setup.sh first" >&2; exit 1; }
+config="$root/configs/multi30k_$direction.yaml"
+data="$root/data/multi30k"
+run="${run:-$root/runs/multi30k_$direction}"
+
+if [ ! -f "$data/train.$src.gz" ] && [ ! -f "$data/train.$src" ]; then
+  "$here/get_data.sh" multi30k "$data" ${from:+--from "$from"}
+fi
+if [ ! -f "$run/data/spm.model" ]; then
+  "$tmt" prepare -c "$config" --run-dir "$run" --set data.dir="$data"
+fi
+"$tmt" train -c "$config" --run-dir "$run" --set data.dir="$data" --set train.max_minutes="$minutes"
+
+# Average the newest checkpoints (up to 5, as the paper does).
+count=$(find "$run" -maxdepth 1 -name 'checkpoint_[0-9]*.pt' | wc -l)
+last=$(( count < 5 ? count : 5 ))
+"$tmt" average --last "$last" "$run" -o "$run/checkpoint_avg.pt"
+
+test_src=$(ls "$data"/test_2016_flickr."$src"* | head -1)
+test_ref=$(ls "$data"/test_2016_flickr."$tgt"* | head -1)
+"$here/evaluate.sh" --checkpoint "$run/checkpoint_avg.pt" "$run" "$test_src" "$test_ref"
+# Debian's python3-matplotlib serves /usr/bin/python3, which a pyenv or venv python3 may hide.
+for python in python3 /usr/bin/python3; do
+  if "$python" -c 'import matplotlib' 2>/dev/null; then
+    "$python" "$here/plot_metrics.py" "$run"
+    exit 0
+  fi
+done
+echo "train_multi30k.sh: no python3 with matplotlib (apt-get install python3-matplotlib); no plots" >&2
