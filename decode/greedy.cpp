@@ -21,10 +21,11 @@ torch::Tensor greedy_decode(Transformer& model, const torch::Tensor& src, int64_
   const torch::Tensor src_mask = padding_mask(src, pad);           // [batch, 1, 1, src_len]
   torch::Tensor ys = torch::full({batch, 1}, start_id, src.options());  // [batch, 1]
   torch::Tensor finished = torch::zeros({batch}, src.options().dtype(torch::kBool));
+  // Incremental decoding: each step feeds only the newest token and reuses cached keys/values.
+  DecoderCache cache = model->start_decoding(memory, src_mask);
   for (int64_t step = 0; step < max_len; ++step) {
-    // Recomputes the whole prefix each step; cached incremental decoding replaces this later.
-    torch::Tensor hidden = model->decode(ys, memory, src_mask);    // [batch, step + 1, d_model]
-    torch::Tensor logits = model->project(hidden.select(1, -1));   // [batch, vocab]
+    torch::Tensor hidden = model->decode_step(ys.select(1, -1), cache);  // [batch, d_model]
+    torch::Tensor logits = model->project(hidden);                 // [batch, vocab]
     torch::Tensor next = logits.argmax(-1);                        // [batch]
     next.masked_fill_(finished, pad);
     ys = torch::cat({ys, next.unsqueeze(1)}, 1);                   // [batch, step + 2]

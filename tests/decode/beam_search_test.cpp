@@ -320,6 +320,22 @@ TEST(IncrementalDecoding, StepsEqualFullPrefix) {
   }
 }
 
+// greedy_decode (cached) picks the same tokens as argmax over full-prefix recomputation.
+TEST(IncrementalDecoding, GreedyEqualsFullPrefixArgmax) {
+  auto model = make_model(small_config());
+  torch::NoGradGuard no_grad;
+  const auto src = padded(sentences());
+  const auto out = greedy_decode(model, src, kBos, /*end_id=*/-1, /*max_len=*/12);  // [6, 12]
+  const auto memory = model->encode(src);
+  const auto mask = padding_mask(src, kPad);
+  auto ys = torch::full({src.size(0), 1}, kBos, torch::kLong);
+  for (int64_t t = 0; t < 12; ++t) {
+    const auto next = model->project(model->decode(ys, memory, mask).select(1, -1)).argmax(-1);  // [6]
+    ys = torch::cat({ys, next.unsqueeze(1)}, 1);
+  }
+  EXPECT_TRUE(torch::equal(out, ys.narrow(1, 1, 12))) << out << ys;
+}
+
 TEST(IncrementalDecoding, ReorderFollowsRows) {
   auto model = make_model(small_config());
   torch::NoGradGuard no_grad;
