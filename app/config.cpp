@@ -286,6 +286,7 @@ std::vector<Field> fields(Config& c) {
       scalar("train", "device", t.device),
       scalar("train", "precision", t.precision),
       scalar("train", "threads", t.threads),
+      scalar("train", "dist_timeout_s", t.dist_timeout_s),
       scalar("train", "label_smoothing", k.label_smoothing),
       scalar("train", "smoothing_variant", k.variant),
       scalar("train", "loss_form", k.form),

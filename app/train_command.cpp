@@ -23,6 +23,7 @@
 #include "decode/greedy.h"
 #include "model/torch_compat.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/run_checkpoints.h"
 #include "train/trainer.h"
 
@@ -178,18 +179,23 @@ void take_architecture(Config& config, const ResumePoint& point) {
 // --- The loop. ----------------------------------------------------------------------------
 
 // Why training ended.
-enum class Stop { none, max_updates, max_epochs, max_minutes, early_stopping, signal };
+// Why training ended; ranks agree on the largest value.
+enum class Stop : int64_t { none, max_updates, max_epochs, max_minutes, early_stopping, signal };
 
 class TrainingRun {
  public:
+  // With a communicator, this is one rank of a multi-process job: it trains on its share of
+  // every update's batches, and only rank 0 logs, validates and writes files.
   TrainingRun(const Config& config, std::string run_dir, std::string config_yaml, RunData& data, Trainer& trainer,
-              const std::optional<TrainingState>& resumed)
+              const std::optional<TrainingState>& resumed, Communicator* communicator)
       : config_(config),
         run_dir_(std::move(run_dir)),
         config_yaml_(std::move(config_yaml)),
         data_(data),
         trainer_(trainer),
-        log_(run_dir_, resumed ? resumed->update : 0, config.train.max_updates) {
+        communicator_(communicator),
+        main_(communicator == nullptr || communicator->rank() == 0),
+        log_(run_dir_, resumed ? resumed->update : 0, config.train.max_updates, main_) {
     if (resumed) {
       bad_in_row_ = resumed->bad_updates;
       best_value_ = resumed->best_value;
@@ -208,15 +214,20 @@ class TrainingRun {
     last_save_ = start_;
     interval_start_ = start_;
     last_saved_update_ = last_validated_update_ = trainer_.updates();
+    const int64_t world = communicator_ != nullptr ? communicator_->world_size() : 1;
+    const int64_t rank = communicator_ != nullptr ? communicator_->rank() : 0;
     Stop stop = Stop::none;
     while (stop == Stop::none) {
       if (trainer_.updates() >= tc.max_updates) {
         stop = Stop::max_updates;
         break;
       }
+      // One update reads world * update_freq batches; rank r trains on the r-th run of
+      // update_freq of them. Every rank reads the same stream, so the position is global.
       std::vector<Batch> batches;
+      int64_t window = 0;
       bool epochs_done = false;
-      for (int64_t i = 0; i < tc.update_freq; ++i) {
+      for (int64_t i = 0; i < world * tc.update_freq; ++i) {
         torch::Tensor before = data_.stream->state();
         Batch batch = data_.stream->next();
         if (tc.max_epochs > 0 && batch.epoch >= tc.max_epochs) {
@@ -225,20 +236,33 @@ class TrainingRun {
           break;
         }
         epoch_ = batch.epoch;
-        batches.push_back(std::move(batch));
+        ++window;
+        if (i / tc.update_freq == rank) batches.push_back(std::move(batch));
       }
       if (!epochs_done) data_position_ = data_.stream->state();
-      if (!batches.empty()) after_update(trainer_.step(batches));
-      if (epochs_done) stop = Stop::max_epochs;
-      if (signals.received() != 0) stop = Stop::signal;
-      if (tc.max_minutes > 0 && elapsed() >= 60.0 * tc.max_minutes) stop = Stop::max_minutes;
-      if (stop_early_) stop = Stop::early_stopping;
+      if (window > 0) after_update(trainer_.step(batches));
+      stop = agree_on_stop(epochs_done, signals.received() != 0);
     }
-    return finish(stop, signals.received());
+    return finish(stop, signals.received() != 0 ? signals.received() : SIGTERM);
   }
 
  private:
   double elapsed() const { return elapsed_before_ + seconds_since(start_); }
+
+  // Whether to stop after this update. Rank 0 decides on time and early stopping, any rank may
+  // have been signalled; all ranks take the most pressing reason, so they stop together.
+  Stop agree_on_stop(bool epochs_done, bool signalled) {
+    const TrainConfig& tc = config_.train;
+    Stop local = Stop::none;
+    if (epochs_done) local = Stop::max_epochs;
+    if (main_ && tc.max_minutes > 0 && elapsed() >= 60.0 * tc.max_minutes) local = Stop::max_minutes;
+    if (stop_early_) local = Stop::early_stopping;
+    if (signalled) local = Stop::signal;
+    if (communicator_ == nullptr) return local;
+    torch::Tensor code = torch::tensor({static_cast<int64_t>(local)}, torch::kLong);
+    communicator_->max(code);
+    return static_cast<Stop>(code.item<int64_t>());
+  }
 
   void after_update(const UpdateStats& s) {
     const TrainConfig& tc = config_.train;
@@ -247,10 +271,10 @@ class TrainingRun {
     if (s.skipped) {
       ++bad_in_row_;
       log_.clear_progress();
-      spdlog::warn("[train] update {} skipped: non-finite loss or gradient (loss {:.4g}, grad norm {:.4g}); {} in a row",
+      if (main_) spdlog::warn("[train] update {} skipped: non-finite loss or gradient (loss {:.4g}, grad norm {:.4g}); {} in a row",
                    s.update + 1, s.loss_sum, s.grad_norm, bad_in_row_);
       if (bad_in_row_ >= tc.max_bad_updates) {
-        const std::string path = save();
+        const std::string path = main_ ? save() : last_checkpoint_path(run_dir_) + " (by rank 0)";
         throw std::runtime_error(
             std::to_string(bad_in_row_) + " updates in a row had a non-finite loss or gradient (train.max_bad_updates " +
             std::to_string(tc.max_bad_updates) + "); stopped at update " + std::to_string(trainer_.updates()) +
@@ -266,6 +290,7 @@ class TrainingRun {
     last_lr_ = s.lr;
     const double interval_seconds = seconds_since(interval_start_);
     log_.progress(s.update, interval_.loss(), interval_.tokens / std::max(interval_seconds, 1e-9), elapsed());
+    if (!main_) return;
     if (s.update % tc.log_every == 0 || s.update == tc.max_updates) log_interval();
     if (data_.valid.corpus != nullptr && tc.valid_every > 0 && s.update % tc.valid_every == 0) validate();
     const bool minutes_due = tc.save_minutes > 0 && seconds_since(last_save_) >= 60.0 * tc.save_minutes;
@@ -348,6 +373,7 @@ class TrainingRun {
   }
 
   int finish(Stop stop, int signal_number) {
+    if (!main_) return stop == Stop::signal ? 128 + signal_number : 0;
     log_.clear_progress();
     if (interval_updates_ > 0) log_interval();
     const bool parallel = data_.valid.corpus != nullptr;
@@ -386,6 +412,8 @@ class TrainingRun {
   std::string config_yaml_;
   RunData& data_;
   Trainer& trainer_;
+  Communicator* communicator_;
+  bool main_;
   TrainLog log_;
 
   Clock::time_point start_;
@@ -413,17 +441,34 @@ class TrainingRun {
 
 int train_command(const RunArgs& args) {
   Config config = load_config(args.config, args.overrides);
+  const DistributedEnv env = distributed_env();
   const std::string run_dir = run_dir_of(args);
   fs::create_directories(run_dir);
-  setup_logging((fs::path(run_dir) / "train.log").string());
+  // Rank 0 logs for the job; the others only say what goes wrong.
+  setup_logging(env.is_main() ? (fs::path(run_dir) / "train.log").string() : "");
+  if (!env.is_main()) spdlog::set_level(spdlog::level::warn);
   spdlog::info("[train] run directory {}, config {}", run_dir, args.config);
+
+  // One process per device: on a multi-process job, auto and cuda mean this rank's local GPU.
+  torch::Device device = resolve_device(config.train.device);
+  if (env.world_size > 1 && device.is_cuda() && config.train.device.find(':') == std::string::npos) {
+    device = resolve_device("cuda:" + std::to_string(env.local_rank));
+  }
+  std::unique_ptr<Communicator> communicator;
+  if (env.world_size > 1) {
+    communicator = std::make_unique<Communicator>(env, device, std::chrono::seconds(config.train.dist_timeout_s));
+    spdlog::info("[train] {} processes ({}), rendezvous {}:{}; each update reads {} batches", env.world_size,
+                 communicator->backend(), env.master_addr, env.master_port,
+                 env.world_size * config.train.update_freq);
+  }
 
   std::optional<ResumePoint> resume;
   if (args.no_resume) {
-    set_aside_checkpoints(run_dir);
+    if (env.is_main()) set_aside_checkpoints(run_dir);
   } else {
     resume = find_resume_point(run_dir);
   }
+  if (communicator) communicator->barrier();  // no rank looks at checkpoints rank 0 is moving
   if (resume) take_architecture(config, *resume);
   const TrainingState* resumed = resume ? &*resume->checkpoint.training : nullptr;
   if (resumed && resumed->update >= config.train.max_updates) {
@@ -432,12 +477,11 @@ int train_command(const RunArgs& args) {
     return 0;
   }
   const std::string config_yaml = to_yaml(config);
-  write_text_atomically((fs::path(run_dir) / "config.yaml").string(), config_yaml);
+  if (env.is_main()) write_text_atomically((fs::path(run_dir) / "config.yaml").string(), config_yaml);
 
-  const torch::Device device = resolve_device(config.train.device);
   if (device.is_cuda()) allow_tf32();
   if (config.train.threads > 0) torch::set_num_threads(static_cast<int>(config.train.threads));
-  torch::manual_seed(config.train.seed);
+  torch::manual_seed(config.train.seed);  // the same initial weights on every rank
   RunData data = open_data(config, run_dir, args.config, resumed ? resumed->data_position : torch::Tensor(),
                            /*pin_memory=*/device.is_cuda());
   if (resume && resume->checkpoint.header.vocab_hash != data.vocab_hash) {
@@ -453,15 +497,21 @@ int train_command(const RunArgs& args) {
                device.is_cuda() && config.train.precision == Precision::bf16 ? " (bf16 autocast)" : "",
                torch::get_num_threads());
   if (resume) load_weights(resume->checkpoint.model, *model, resume->path);
-  Trainer trainer(model, config.train, device);
+  Trainer trainer(model, config.train, device, communicator.get());
   if (resume) {
     trainer.restore(resumed->update, resumed->optimizer, resume->path);
     set_rng_state(torch::kCPU, resumed->rng_cpu);
     if (device.is_cuda() && resumed->rng_cuda.defined()) set_rng_state(device, resumed->rng_cuda);
     spdlog::info("[train] resuming from {} at update {}", resume->path, resumed->update);
   }
+  if (!env.is_main()) {
+    // Dropout differs between ranks. Checkpoints hold rank 0's generator, so only a
+    // single-process run resumes bit for bit; other ranks reseed from the update count.
+    const uint64_t update = resumed ? static_cast<uint64_t>(resumed->update) : 0;
+    torch::manual_seed(config.train.seed + 1000003ULL * static_cast<uint64_t>(env.rank) + 7919ULL * update);
+  }
   TrainingRun run(config, run_dir, config_yaml, data, trainer,
-                  resumed ? std::optional<TrainingState>(*resumed) : std::nullopt);
+                  resumed ? std::optional<TrainingState>(*resumed) : std::nullopt, communicator.get());
   return run.run();
 }
 

@@ -52,10 +52,12 @@ std::string format_seconds(double s) {
 
 }  // namespace
 
-TrainLog::TrainLog(const std::string& run_dir, int64_t resumed_update, int64_t max_updates)
+TrainLog::TrainLog(const std::string& run_dir, int64_t resumed_update, int64_t max_updates, bool enabled)
     : path_((fs::path(run_dir) / "metrics.jsonl").string()),
       max_updates_(max_updates),
-      terminal_(isatty(STDERR_FILENO) == 1) {
+      enabled_(enabled),
+      terminal_(enabled && isatty(STDERR_FILENO) == 1) {
+  if (!enabled_) return;
   if (resumed_update > 0) {
     truncate_metrics(path_, resumed_update);
   } else {
@@ -66,12 +68,14 @@ TrainLog::TrainLog(const std::string& run_dir, int64_t resumed_update, int64_t m
 }
 
 void TrainLog::write(const std::string& json_line) {
+  if (!enabled_) return;
   out_ << json_line << '\n';
   out_.flush();
   if (!out_) throw std::runtime_error("cannot write to '" + path_ + "'");
 }
 
 void TrainLog::interval(const IntervalReport& r) {
+  if (!enabled_) return;
   clear_progress();
   spdlog::info("[train] epoch {} | update {} | lr {:.3e} | loss {:.4f} | nll {:.4f} | ppl {:.3f} | acc {:.2f}% | "
                "gnorm {:.3f} | {:.0f} tok/s | {}",
@@ -94,6 +98,7 @@ void TrainLog::interval(const IntervalReport& r) {
 }
 
 void TrainLog::validation(const ValidationResult& v, double elapsed_s, bool best) {
+  if (!enabled_) return;
   clear_progress();
   const std::string bleu = v.bleu ? fmt::format(" | bleu {:.2f}", *v.bleu) : "";
   spdlog::info("[train] valid | update {} | loss {:.4f} | nll {:.4f} | ppl {:.3f} | acc {:.2f}%{}{} | {:.1f} s",

@@ -28,8 +28,9 @@ struct IntervalReport {
 class TrainLog {
  public:
   /// Opens RUN_DIR/metrics.jsonl for appending; a resumed run first drops the lines written
-  /// after `resumed_update` (by the run that was cut off) and a torn last line.
-  TrainLog(const std::string& run_dir, int64_t resumed_update, int64_t max_updates);
+  /// after `resumed_update` (by the run that was cut off) and a torn last line. A disabled log
+  /// (ranks other than 0 of a multi-process job) writes and prints nothing.
+  TrainLog(const std::string& run_dir, int64_t resumed_update, int64_t max_updates, bool enabled = true);
 
   void interval(const IntervalReport& report);
   void validation(const ValidationResult& result, double elapsed_s, bool best);
@@ -44,6 +45,7 @@ class TrainLog {
   std::string path_;
   std::ofstream out_;
   int64_t max_updates_;
+  bool enabled_;
   bool terminal_;
   bool progress_shown_ = false;
 };

@@ -28,7 +28,7 @@ packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev
   libtorch-dev libopenblas0-pthread
   libyaml-cpp-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libcli11-dev
-  nlohmann-json3-dev zlib1g-dev libutf8proc-dev
+  nlohmann-json3-dev zlib1g-dev libutf8proc-dev libgloo-dev
   python3 python3-matplotlib
 )
 

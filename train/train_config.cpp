@@ -67,6 +67,7 @@ void TrainConfig::validate() const {
   if (device != "auto" && device != "cpu" && device != "cuda" && !cuda_n) {
     fail("train.device must be auto, cpu, cuda or cuda:N, got '" + device + "'");
   }
+  if (dist_timeout_s < 1) fail("train.dist_timeout_s must be >= 1, got " + std::to_string(dist_timeout_s));
   if (threads < 0) fail("train.threads must be >= 0 (0: LibTorch's default), got " + std::to_string(threads));
   criterion.validate();
 }

@@ -68,6 +68,7 @@ struct TrainConfig {
   std::string device = "auto";     // auto (cuda:0 when present), cpu, cuda, cuda:N
   Precision precision = Precision::fp32;  // bf16: autocast on CUDA (ignored on CPU)
   int64_t threads = 0;             // intra-op CPU threads; 0 keeps LibTorch's default
+  int64_t dist_timeout_s = 1800;   // multi-process jobs: seconds a rank waits for the others before failing
   CriterionConfig criterion;
 
   void validate() const;

@@ -34,10 +34,12 @@ torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
 
 }  // namespace
 
-Trainer::Trainer(Transformer model, const TrainConfig& config, const torch::Device& device)
+Trainer::Trainer(Transformer model, const TrainConfig& config, const torch::Device& device,
+                 Communicator* communicator)
     : model_(std::move(model)),
       config_(config),
       device_(device),
+      communicator_(communicator),
       criterion_(summing(config.criterion), model_->vocab().tgt_size, model_->vocab().pad_id),
       normalise_by_tokens_(config.criterion.reduction == LossReduction::mean &&
                            !criterion_normalises_itself(config.criterion)) {
@@ -48,7 +50,7 @@ Trainer::Trainer(Transformer model, const TrainConfig& config, const torch::Devi
 }
 
 UpdateStats Trainer::step(const std::vector<Batch>& batches) {
-  TORCH_CHECK(!batches.empty(), "an update needs at least one batch");
+  TORCH_CHECK(!batches.empty() || communicator_ != nullptr, "an update needs at least one batch");
   model_->train();
   const double lr = noam_rate(updates_ + 1, model_->config().d_model, config_.warmup_updates, config_.lr_factor);
   const int64_t pad = model_->vocab().pad_id;
@@ -60,16 +62,21 @@ UpdateStats Trainer::step(const std::vector<Batch>& batches) {
     s.positions += b.src.numel() + b.tgt_out.numel();
     s.padding += b.src.numel() + b.tgt_out.numel() - count_tokens(b.src, pad) - count_tokens(b.tgt_out, pad);
   }
+  if (communicator_ != nullptr) {
+    torch::Tensor global = torch::tensor({static_cast<double>(update_tokens)}, torch::kDouble);
+    communicator_->sum({global});
+    update_tokens = static_cast<int64_t>(global.item<double>());
+  }
   const double scale = normalise_by_tokens_ && update_tokens > 0 ? 1.0 / static_cast<double>(update_tokens) : 1.0;
 
   optimizer_->zero_grad();
-  bool finite = true;
   for (const Batch& b : batches) {
     LossResult r = loss_of(b);
     (r.loss * scale).backward();
     add_stats(r, s);
-    finite = finite && std::isfinite(s.loss_sum);
   }
+  if (communicator_ != nullptr) sum_over_ranks(s);
+  const bool finite = std::isfinite(s.loss_sum);
   std::vector<torch::Tensor> norms;
   for (const auto& p : model_->parameters()) {
     if (p.grad().defined()) norms.push_back(p.grad().detach().to(torch::kFloat).norm());
@@ -92,6 +99,28 @@ UpdateStats Trainer::step(const std::vector<Batch>& batches) {
   ++updates_;
   s.update = updates_;
   return s;
+}
+
+void Trainer::sum_over_ranks(UpdateStats& s) {
+  // Every rank sends every parameter's gradient, in the same order, whatever it computed.
+  std::vector<torch::Tensor> grads;
+  for (auto& p : model_->parameters()) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  communicator_->sum(grads);
+  torch::Tensor totals = torch::tensor({s.loss_sum, s.nll_sum, static_cast<double>(s.correct),
+                                        static_cast<double>(s.tokens), static_cast<double>(s.positions),
+                                        static_cast<double>(s.padding)},
+                                       torch::kDouble);
+  communicator_->sum({totals});
+  const auto t = totals.accessor<double, 1>();
+  s.loss_sum = t[0];
+  s.nll_sum = t[1];
+  s.correct = static_cast<int64_t>(t[2]);
+  s.tokens = static_cast<int64_t>(t[3]);
+  s.positions = static_cast<int64_t>(t[4]);
+  s.padding = static_cast<int64_t>(t[5]);
 }
 
 UpdateStats Trainer::evaluate(const Batch& batch) {

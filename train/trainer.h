@@ -12,6 +12,7 @@
 #include "data/batch.h"
 #include "model/transformer.h"
 #include "train/adam.h"
+#include "train/distributed.h"
 #include "train/label_smoothing.h"
 #include "train/train_config.h"
 
@@ -34,12 +35,15 @@ struct UpdateStats {
 /// Owns the optimizer and criterion for a model and applies updates to it.
 class Trainer {
  public:
-  /// The model is moved to `device`.
-  Trainer(Transformer model, const TrainConfig& config, const torch::Device& device = torch::kCPU);
+  /// The model is moved to `device`. With a communicator, every update also sums gradients and
+  /// statistics over all ranks, so each rank applies the same update.
+  Trainer(Transformer model, const TrainConfig& config, const torch::Device& device = torch::kCPU,
+          Communicator* communicator = nullptr);
 
-  /// One optimizer update over `batches` (config.update_freq of them, normally): their
-  /// gradients are accumulated and the loss is normalised by all their target tokens together.
-  /// A non-finite loss or gradient norm skips the update (the returned stats say so).
+  /// One optimizer update over `batches` (config.update_freq of them, normally; on several
+  /// ranks, this rank's share, possibly none): their gradients are accumulated and the loss is
+  /// normalised by the target tokens of the whole update, over all ranks. A non-finite loss or
+  /// gradient norm skips the update (the returned stats, summed over ranks, say so).
   UpdateStats step(const std::vector<Batch>& batches);
   UpdateStats step(const Batch& batch) { return step(std::vector<Batch>{batch}); }
 
@@ -58,6 +62,7 @@ class Trainer {
   Transformer model_;
   TrainConfig config_;
   torch::Device device_;
+  Communicator* communicator_;
   LabelSmoothingLoss criterion_;
   bool normalise_by_tokens_;  // mean reduction done here, over the whole update
   std::unique_ptr<Adam> optimizer_;
@@ -66,6 +71,8 @@ class Trainer {
   /// Forward pass and criterion over a batch on the training device.
   LossResult loss_of(const Batch& batch);
   void add_stats(const LossResult& r, UpdateStats& s) const;
+  /// Sums the gradients and `s` over all ranks (the communicator's job).
+  void sum_over_ranks(UpdateStats& s);
 };
 
 /// Token-weighted totals of several updates, for a log line.

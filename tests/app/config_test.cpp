@@ -74,6 +74,7 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.train.device, b.train.device);
   EXPECT_EQ(a.train.precision, b.train.precision);
   EXPECT_EQ(a.train.threads, b.train.threads);
+  EXPECT_EQ(a.train.dist_timeout_s, b.train.dist_timeout_s);
   EXPECT_EQ(a.train.criterion.label_smoothing, b.train.criterion.label_smoothing);
   EXPECT_EQ(a.train.criterion.variant, b.train.criterion.variant);
   EXPECT_EQ(a.train.criterion.form, b.train.criterion.form);
@@ -122,6 +123,7 @@ Config unusual_config() {
   c.train.device = "cpu";
   c.train.precision = Precision::bf16;
   c.train.threads = 2;
+  c.train.dist_timeout_s = 60;
   c.train.criterion.label_smoothing = 2.0 / 7.0;
   c.train.criterion.variant = SmoothingVariant::uniform;
   c.train.criterion.form = LossForm::ce;
@@ -161,7 +163,7 @@ const std::vector<std::string> kAllKeys = {
     "train.adam_beta2", "train.adam_eps", "train.clip_norm", "train.max_bad_updates",
     "train.log_every", "train.save_every", "train.save_minutes", "train.keep_last",
     "train.valid_every", "train.valid_bleu", "train.valid_beam_size", "train.best_metric",
-    "train.patience", "train.device", "train.precision", "train.threads", "train.label_smoothing", "train.smoothing_variant",
+    "train.patience", "train.device", "train.precision", "train.threads", "train.dist_timeout_s", "train.label_smoothing", "train.smoothing_variant",
     "train.loss_form", "train.loss_reduction", "train.class_weights", "train.class_weight_mode",
     "decode.beam_size", "decode.alpha", "decode.nbest", "decode.max_tokens", "decode.truncate_long",
     "decode.max_len_a", "decode.max_len_b"};

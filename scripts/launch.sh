@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Data-parallel training on one machine: N `tmt train` processes, one per device (or CPU share).
+#
+#   scripts/launch.sh N CONFIG [tmt train options...]
+#
+#   e.g. scripts/launch.sh 2 configs/multi30k_en_de.yaml --set train.update_freq=1
+#
+# Sets what torchrun sets (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR=127.0.0.1, MASTER_PORT:
+# $MASTER_PORT or a free one) for each process. Rank 0 logs and writes the run directory; the
+# others print only warnings and errors, prefixed with their rank. When one process fails, the
+# others are stopped, and the script exits with the failed process's status.
+# Across machines use torchrun (--nnodes, --node_rank, --master_addr) or srun, which set the
+# same variables: `torchrun --nproc_per_node=G --no_python build/tmt train -c CONFIG`.
+set -uo pipefail
+
+[ $# -ge 2 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+n="$1"; config="$2"; shift 2
+case "$n" in ''|*[!0-9]*|0) echo "launch.sh: N must be a positive integer, got '$n'" >&2; exit 2 ;; esac
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tmt="${TMT:-$here/../build/tmt}"
+port="${MASTER_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 29500)}"
+
+pids=()
+stop_all() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done; }
+trap 'stop_all' INT TERM
+for ((rank = 0; rank < n; rank++)); do
+  if [ "$rank" -eq 0 ]; then
+    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      "$tmt" train -c "$config" "$@" &
+  else
+    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      "$tmt" train -c "$config" "$@" 2> >(sed -u "s/^/[rank $rank] /" >&2) &
+  fi
+  pids+=($!)
+done
+
+status=0
+remaining=("${pids[@]}")
+while [ ${#remaining[@]} -gt 0 ]; do
+  finished=""
+  wait -n -p finished "${remaining[@]}"
+  code=$?
+  [ -n "$finished" ] || break  # nothing left to wait for
+  left=()
+  for pid in "${remaining[@]}"; do [ "$pid" = "$finished" ] || left+=("$pid"); done
+  remaining=("${left[@]}")
+  if [ "$code" -ne 0 ] && [ "$status" -eq 0 ]; then
+    status=$code
+    echo "launch.sh: a process exited with status $code; stopping the others" >&2
+    stop_all
+  fi
+done
+exit "$status"

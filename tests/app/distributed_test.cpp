@@ -1,0 +1,153 @@
+// Data-parallel `tmt train` on Gloo over loopback: two processes equal one with update_freq 2,
+// and a rank that dies or hangs ends the job with the documented error.
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "tests/app/run_tmt.h"
+#include "train/checkpoint.h"
+
+extern char** environ;
+
+namespace tmt {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace tmt::tests;  // NOLINT: the helpers of run_tmt.h
+
+// A loopback port nobody listens on right now.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t size = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Starts `sh -c command` and returns its pid.
+pid_t spawn(const std::string& command) {
+  pid_t pid = 0;
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  return pid;
+}
+
+// Exit code of `pid`, waiting at most `limit`; -1 if it did not exit by then (it is killed).
+int exit_code_within(pid_t pid, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+// The largest absolute difference between the weights of two checkpoints.
+double max_weight_difference(const fs::path& a, const fs::path& b) {
+  const Checkpoint ca = read_checkpoint(a.string());
+  const Checkpoint cb = read_checkpoint(b.string());
+  EXPECT_EQ(ca.model.size(), cb.model.size());
+  double worst = 0.0;
+  for (size_t i = 0; i < ca.model.size() && i < cb.model.size(); ++i) {
+    EXPECT_EQ(ca.model[i].first, cb.model[i].first);
+    worst = std::max(worst, (ca.model[i].second - cb.model[i].second).abs().max().item<double>());
+  }
+  return worst;
+}
+
+TEST(Distributed, TwoProcessesEqualOneWithUpdateFreq2) {
+  const fs::path dir = tiny_corpus_dir("dist_equal");
+  ASSERT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir one").exit_code, 0);
+  fs::copy(dir / "one", dir / "two", fs::copy_options::recursive);
+  // No dropout: the two ranks draw different dropout masks than one process would.
+  const std::string common = " --set model.dropout=0 --set model.attention_dropout=0"
+                             " --set train.max_updates=8 --set train.valid_every=4";
+  const Result one = run_tmt(dir, "train -c tiny.yaml" + common + " --run-dir one --set train.update_freq=2");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const std::string launch = "cd '" + dir.string() + "' && TMT='" TMT_BINARY "' MASTER_PORT=" +
+                             std::to_string(free_port()) + " '" TMT_SOURCE_DIR "/scripts/launch.sh' 2 tiny.yaml" +
+                             common + " --run-dir two --set train.update_freq=1 > two.out 2> two.err";
+  const int status = std::system(launch.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir / "two.err");
+  EXPECT_NE(slurp(dir / "two.err").find("2 processes (gloo)"), std::string::npos) << slurp(dir / "two.err");
+  const double difference = max_weight_difference(dir / "one/checkpoint_last.pt", dir / "two/checkpoint_last.pt");
+  EXPECT_LE(difference, 1e-6);
+  // Rank 0 alone wrote the run directory: as many metrics records as the single process.
+  const auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+  EXPECT_EQ(lines(slurp(dir / "two/metrics.jsonl")), lines(slurp(dir / "one/metrics.jsonl")));
+}
+
+// Two ranks of a long run started by hand, the way torchrun would.
+struct Job {
+  pid_t rank0 = 0;
+  pid_t rank1 = 0;
+};
+
+Job start_job(const fs::path& dir, int timeout_s) {
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  const std::string train = " exec '" TMT_BINARY "' train -c '" + kCopyConfig +
+                            "' --run-dir run --set model.d_model=32 --set model.d_ff=64 --set model.layers=1"
+                            " --set model.heads=2 --set train.max_updates=1000000 --set train.log_every=1"
+                            " --set train.dist_timeout_s=" + std::to_string(timeout_s);
+  Job job;
+  job.rank0 = spawn("cd '" + dir.string() + "' && RANK=0 " + env + train + " 2> rank0.err");
+  job.rank1 = spawn("cd '" + dir.string() + "' && RANK=1 " + env + train + " 2> rank1.err");
+  // Under way: rank 0 has logged a few updates (at most 60 s).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (slurp(dir / "run/metrics.jsonl").find("\"update\":5}") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return job;
+}
+
+TEST(Distributed, AKilledRankEndsTheJobWithTheDocumentedError) {
+  const fs::path dir = scratch("dist_killed");
+  const Job job = start_job(dir, 30);
+  ASSERT_EQ(kill(job.rank1, SIGKILL), 0);
+  exit_code_within(job.rank1, std::chrono::seconds(5));
+  // The peer's socket closes at once: no need to wait for the timeout.
+  EXPECT_EQ(exit_code_within(job.rank0, std::chrono::seconds(20)), 1);
+  const std::string err = slurp(dir / "rank0.err");
+  EXPECT_NE(err.find("tmt: [train] error: rank 0 of 2: summing gradients failed: another rank exited or did not "
+                     "answer within train.dist_timeout_s (30 s)"),
+            std::string::npos)
+      << err;
+}
+
+TEST(Distributed, AHungRankEndsTheJobAfterTheTimeout) {
+  const fs::path dir = scratch("dist_hung");
+  const Job job = start_job(dir, 3);
+  ASSERT_EQ(kill(job.rank1, SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  const int code = exit_code_within(job.rank0, std::chrono::seconds(30));
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  kill(job.rank1, SIGKILL);
+  exit_code_within(job.rank1, std::chrono::seconds(5));
+  EXPECT_EQ(code, 1);
+  EXPECT_GE(waited, 2.0);   // it did wait for the peer...
+  EXPECT_LE(waited, 20.0);  // ...but not for ever
+  EXPECT_NE(slurp(dir / "rank0.err").find("did not answer within train.dist_timeout_s (3 s)"), std::string::npos)
+      << slurp(dir / "rank0.err");
+}
+
+}  // namespace
+}  // namespace tmt
