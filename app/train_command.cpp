@@ -178,7 +178,6 @@ void take_architecture(Config& config, const ResumePoint& point) {
 
 // --- The loop. ----------------------------------------------------------------------------
 
-// Why training ended.
 // Why training ended; ranks agree on the largest value.
 enum class Stop : int64_t { none, max_updates, max_epochs, max_minutes, early_stopping, signal };
 
@@ -271,8 +270,10 @@ class TrainingRun {
     if (s.skipped) {
       ++bad_in_row_;
       log_.clear_progress();
-      if (main_) spdlog::warn("[train] update {} skipped: non-finite loss or gradient (loss {:.4g}, grad norm {:.4g}); {} in a row",
-                   s.update + 1, s.loss_sum, s.grad_norm, bad_in_row_);
+      if (main_) {
+        spdlog::warn("[train] update {} skipped: non-finite loss or gradient (loss {:.4g}, grad norm {:.4g}); {} in a row",
+                     s.update + 1, s.loss_sum, s.grad_norm, bad_in_row_);
+      }
       if (bad_in_row_ >= tc.max_bad_updates) {
         const std::string path = main_ ? save() : last_checkpoint_path(run_dir_) + " (by rank 0)";
         throw std::runtime_error(

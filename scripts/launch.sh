@@ -6,7 +6,8 @@
 #   e.g. scripts/launch.sh 2 configs/multi30k_en_de.yaml --set train.update_freq=1
 #
 # Sets what torchrun sets (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR=127.0.0.1, MASTER_PORT:
-# $MASTER_PORT or a free one) for each process. Rank 0 logs and writes the run directory; the
+# $MASTER_PORT or a free one, OMP_NUM_THREADS=1 and OPENBLAS_NUM_THREADS=1 unless set) for each
+# process. Rank 0 logs and writes the run directory; the
 # others print only warnings and errors, prefixed with their rank. When one process fails, the
 # others are stopped, and the script exits with the failed process's status.
 # Across machines use torchrun (--nnodes, --node_rank, --master_addr) or srun, which set the
@@ -19,6 +20,10 @@ case "$n" in ''|*[!0-9]*|0) echo "launch.sh: N must be a positive integer, got '
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmt="${TMT:-$here/../build/tmt}"
 port="${MASTER_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 29500)}"
+
+# As torchrun does: one compute thread per process unless told otherwise, so N processes do not
+# oversubscribe the cores (OpenBLAS would otherwise start a thread per core in each).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 
 pids=()
 stop_all() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done; }
