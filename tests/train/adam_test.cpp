@@ -10,8 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/train/train_fixtures.h"
+
 namespace tmt {
 namespace {
+
+using namespace tmt::tests;  // NOLINT: train_fixtures.h
 
 const torch::TensorOptions kDouble = torch::TensorOptions().dtype(torch::kDouble);
 
@@ -55,15 +59,6 @@ bool all_equal(const NamedTensors& a, const NamedTensors& b) {
     if (a[i].first != b[i].first || !torch::equal(a[i].second, b[i].second)) return false;
   }
   return true;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "no std::runtime_error";
 }
 
 const double kRates[] = {1e-3, 5e-3, 2e-2, 7e-3, 1e-4};

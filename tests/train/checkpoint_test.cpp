@@ -22,21 +22,14 @@
 
 #include "model/torch_compat.h"
 #include "train/run_checkpoints.h"
+#include "tests/train/train_fixtures.h"
 
 namespace tmt {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace tmt::tests;  // NOLINT: train_fixtures.h
 
-ModelConfig tiny_model() {
-  ModelConfig m;
-  m.layers = 1;
-  m.d_model = 32;
-  m.d_ff = 64;
-  m.heads = 4;
-  m.max_positions = 16;
-  return m;
-}
+namespace fs = std::filesystem;
 
 // An empty directory of the test's own under the temporary directory.
 std::string fresh_dir(const std::string& name) {
@@ -61,15 +54,6 @@ std::string bytes_of(const std::string& path) {
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "no std::runtime_error";
 }
 
 // A value whose 8 bytes occur in a checkpoint only where the "marker" tensor's data is.

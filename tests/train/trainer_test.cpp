@@ -15,19 +15,12 @@
 #include "data/copy_task.h"
 #include "model/torch_compat.h"
 #include "train/checkpoint.h"
+#include "tests/train/train_fixtures.h"
 
 namespace tmt {
 namespace {
 
-ModelConfig tiny_model() {
-  ModelConfig m;
-  m.layers = 1;
-  m.d_model = 32;
-  m.d_ff = 64;
-  m.heads = 4;
-  m.max_positions = 16;
-  return m;
-}
+using namespace tmt::tests;  // NOLINT: train_fixtures.h
 
 DataConfig tiny_data() {
   DataConfig d;
