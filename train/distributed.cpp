@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/torch_compat.h"
+
 #ifdef TMT_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -56,9 +58,17 @@ DistributedEnv distributed_env(const std::function<const char*(const char*)>& ge
 
 #ifdef TMT_WITH_GLOO
 
+// LibTorch 2.0 split ProcessGroup into a front end and per-device Backends; Gloo and NCCL are
+// Backends there and ProcessGroups before. Both offer the collectives used here.
+#if TMT_TORCH_AT_LEAST(2, 0)
+using GroupBase = c10d::Backend;
+#else
+using GroupBase = c10d::ProcessGroup;
+#endif
+
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<GroupBase> group;
 };
 
 namespace {
