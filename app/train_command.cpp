@@ -227,7 +227,9 @@ class TrainingRun {
       int64_t window = 0;
       bool epochs_done = false;
       for (int64_t i = 0; i < world * tc.update_freq; ++i) {
-        torch::Tensor before = data_.stream->state();
+        // Only a run bounded in epochs may have to put a batch back (CopyTask's state is a copy
+        // of its generator: not worth taking for every batch).
+        torch::Tensor before = tc.max_epochs > 0 ? data_.stream->state() : torch::Tensor();
         Batch batch = data_.stream->next();
         if (tc.max_epochs > 0 && batch.epoch >= tc.max_epochs) {
           data_position_ = before;  // that batch stays unread for a run with more epochs

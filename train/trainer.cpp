@@ -58,9 +58,11 @@ UpdateStats Trainer::step(const std::vector<Batch>& batches) {
   s.lr = lr;
   int64_t update_tokens = 0;
   for (const Batch& b : batches) {
-    update_tokens += count_tokens(b.tgt_out, pad);
-    s.positions += b.src.numel() + b.tgt_out.numel();
-    s.padding += b.src.numel() + b.tgt_out.numel() - count_tokens(b.src, pad) - count_tokens(b.tgt_out, pad);
+    const int64_t tgt_tokens = count_tokens(b.tgt_out, pad);
+    const int64_t positions = b.src.numel() + b.tgt_out.numel();
+    update_tokens += tgt_tokens;
+    s.positions += positions;
+    s.padding += positions - count_tokens(b.src, pad) - tgt_tokens;
   }
   if (communicator_ != nullptr) {
     torch::Tensor global = torch::tensor({static_cast<double>(update_tokens)}, torch::kDouble);
@@ -149,12 +151,17 @@ LossResult Trainer::loss_of(const Batch& batch) {
 }
 
 void Trainer::add_stats(const LossResult& r, UpdateStats& s) const {
-  const int64_t tokens = r.tokens.item<int64_t>();
-  const double loss = r.loss.item<double>();
+  // One device-to-host copy for the four figures (counts are exact in double below 2^53).
+  const torch::Tensor figures = torch::stack({r.loss.detach().to(torch::kDouble), r.nll_sum.to(torch::kDouble),
+                                              r.correct.to(torch::kDouble), r.tokens.to(torch::kDouble)})
+                                    .to(torch::kCPU);
+  const auto f = figures.accessor<double, 1>();
+  const double loss = f[0];
+  const auto tokens = static_cast<int64_t>(f[3]);
   // The criterion sums, except a self-normalising weighted mean (update_freq 1 only).
   s.loss_sum += criterion_normalises_itself(config_.criterion) ? loss * static_cast<double>(tokens) : loss;
-  s.nll_sum += r.nll_sum.item<double>();
-  s.correct += r.correct.item<int64_t>();
+  s.nll_sum += f[1];
+  s.correct += static_cast<int64_t>(f[2]);
   s.tokens += tokens;
 }
 
