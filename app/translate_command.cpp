@@ -143,12 +143,7 @@ std::vector<std::string> translate_text(Transformer& model, const Config& config
     sources[i].push_back(kEosId);
   }
   fit_to_model(sources, config, /*text=*/true);
-  BeamOptions options;
-  options.beam_size = config.decode.beam_size;
-  options.alpha = config.decode.alpha;
-  options.nbest = config.decode.nbest;
-  options.max_len_a = config.decode.max_len_a;
-  options.max_len_b = config.decode.max_len_b;
+  const BeamOptions options = beam_options(config.decode);
   std::vector<std::string> outputs(lines.size());
   for (const auto& rows : decode_batches(sources, config.decode.max_tokens)) {
     const auto results = beam_search(model, pad_batch(sources, rows, kPadId), kBosId, kEosId, options);

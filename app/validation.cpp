@@ -1,12 +1,10 @@
 #include "app/validation.h"
 
-#include <algorithm>
 #include <chrono>
 #include <string>
 
 #include "decode/beam_search.h"
 #include "decode/bleu.h"
-#include "decode/greedy.h"
 
 namespace tmt {
 namespace {
@@ -17,31 +15,15 @@ std::vector<int32_t> target_ids(const ParallelCorpus& corpus, int64_t i) {
   return std::vector<int32_t>(ids.begin(), ids.end());
 }
 
-// Translations of one batch's sources, as piece ids without start and end symbols.
+// Translations of one batch's sources, as piece ids without start and end symbols. Beam 1 with
+// alpha 0 is greedy decoding.
 std::vector<std::vector<int32_t>> translate_batch(Transformer& model, const torch::Tensor& src,
                                                   const TrainConfig& config, const DecodeConfig& decode) {
-  std::vector<std::vector<int32_t>> out;
-  if (config.valid_beam_size == 1) {
-    // As in beam search: the position table bounds the output, start symbol included.
-    const int64_t max_len = std::min(max_output_length(decode, src.size(1)), model->config().max_positions - 1);
-    const torch::Tensor ids = greedy_decode(model, src, kBosId, kEosId, max_len).to(torch::kCPU);
-    const auto a = ids.accessor<int64_t, 2>();
-    for (int64_t row = 0; row < ids.size(0); ++row) {
-      std::vector<int32_t> tokens;
-      for (int64_t t = 0; t < ids.size(1); ++t) {
-        const int64_t id = a[row][t];
-        if (id == kEosId) break;
-        tokens.push_back(static_cast<int32_t>(id));
-      }
-      out.push_back(std::move(tokens));
-    }
-    return out;
-  }
-  BeamOptions options;
+  BeamOptions options = beam_options(decode);
   options.beam_size = config.valid_beam_size;
-  options.alpha = decode.alpha;
-  options.max_len_a = decode.max_len_a;
-  options.max_len_b = decode.max_len_b;
+  options.nbest = 1;
+  if (config.valid_beam_size == 1) options.alpha = 0.0;
+  std::vector<std::vector<int32_t>> out;
   for (const auto& hyps : beam_search(model, src, kBosId, kEosId, options)) {
     out.emplace_back(hyps.front().tokens.begin(), hyps.front().tokens.end());
   }

@@ -55,6 +55,16 @@ double nth_best_score(const std::vector<Hypothesis>& finished, int64_t nbest) {
 
 }  // namespace
 
+BeamOptions beam_options(const DecodeConfig& config) {
+  BeamOptions options;
+  options.beam_size = config.beam_size;
+  options.alpha = config.alpha;
+  options.nbest = config.nbest;
+  options.max_len_a = config.max_len_a;
+  options.max_len_b = config.max_len_b;
+  return options;
+}
+
 void BeamOptions::validate() const {
   std::ostringstream message;
   if (beam_size < 1) {

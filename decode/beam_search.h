@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "decode/decode_config.h"
 #include "model/transformer.h"
 
 namespace tmt {
@@ -24,6 +25,9 @@ struct BeamOptions {
   /// Throws std::invalid_argument naming the option when a value is out of range.
   void validate() const;
 };
+
+/// The search settings a config's decode section asks for.
+BeamOptions beam_options(const DecodeConfig& config);
 
 /// One finished translation.
 struct Hypothesis {
