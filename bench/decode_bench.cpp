@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,10 +126,12 @@ int main(int argc, char** argv) {
   try {
     Args a = parse(argc, argv);
     tmt::VocabInfo vocab{a.vocab, a.vocab, kPad};
-    if (!a.checkpoint.empty()) vocab = tmt::read_checkpoint_header(a.checkpoint).vocab;
+    std::optional<tmt::Checkpoint> checkpoint;
+    if (!a.checkpoint.empty()) checkpoint = tmt::read_checkpoint(a.checkpoint);
+    if (checkpoint) vocab = checkpoint->header.vocab;
     torch::manual_seed(a.seed);
     tmt::Transformer model(a.model, vocab);
-    if (!a.checkpoint.empty()) tmt::load_checkpoint_weights(a.checkpoint, *model);
+    if (checkpoint) tmt::load_weights(checkpoint->model, *model, a.checkpoint);
     model->eval();
     const auto batches = make_batches(a, vocab.src_size);
 

@@ -230,10 +230,6 @@ void write_checkpoint(const std::string& path, const NamedTensors& tensors, cons
   write_checkpoint(path, c);
 }
 
-NamedTensors read_checkpoint_tensors(const std::string& path) { return read_checkpoint(path).model; }
-
-CheckpointHeader read_checkpoint_header(const std::string& path) { return read_checkpoint(path).header; }
-
 void load_weights(const NamedTensors& stored, TransformerImpl& model, const std::string& origin) {
   // Names and shapes are checked one by one: LibTorch's Module::load would swap in tensors of
   // any shape without a word.

@@ -65,12 +65,6 @@ void save_checkpoint(const std::string& path, TransformerImpl& model, const std:
 /// Writes named tensors as a weights-only checkpoint with the given header.
 void write_checkpoint(const std::string& path, const NamedTensors& tensors, const CheckpointHeader& header);
 
-/// Every weight a checkpoint stores, by name.
-NamedTensors read_checkpoint_tensors(const std::string& path);
-
-/// The header of a (verified) checkpoint.
-CheckpointHeader read_checkpoint_header(const std::string& path);
-
 /// Copies `stored` weights into `model`, whose names and shapes must all match; `origin` names
 /// the checkpoint in errors.
 void load_weights(const NamedTensors& stored, TransformerImpl& model, const std::string& origin);

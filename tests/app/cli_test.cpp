@@ -133,16 +133,16 @@ TEST(Cli, AverageTakesTheElementwiseMeanOfTheLastCheckpoints) {
 
   const Result avg = run_tmt(dir, "average -o avg.pt --last 2 run");
   ASSERT_EQ(avg.exit_code, 0) << avg.err;
-  const NamedTensors a = read_checkpoint_tensors((dir / "run/checkpoint_4.pt").string());
-  const NamedTensors b = read_checkpoint_tensors((dir / "run/checkpoint_6.pt").string());
-  const NamedTensors mean = read_checkpoint_tensors((dir / "avg.pt").string());
+  const NamedTensors a = read_checkpoint((dir / "run/checkpoint_4.pt").string()).model;
+  const NamedTensors b = read_checkpoint((dir / "run/checkpoint_6.pt").string()).model;
+  const NamedTensors mean = read_checkpoint((dir / "avg.pt").string()).model;
   ASSERT_EQ(mean.size(), a.size());
   for (size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(mean[i].first, a[i].first);
     EXPECT_TRUE(torch::allclose(mean[i].second, (a[i].second + b[i].second) / 2, 1e-6, 1e-7)) << a[i].first;
   }
-  EXPECT_EQ(read_checkpoint_header((dir / "avg.pt").string()).config_yaml,
-            read_checkpoint_header((dir / "run/checkpoint_6.pt").string()).config_yaml);
+  EXPECT_EQ(read_checkpoint((dir / "avg.pt").string()).header.config_yaml,
+            read_checkpoint((dir / "run/checkpoint_6.pt").string()).header.config_yaml);
 
   const Result explicit_list = run_tmt(dir, "average -o avg2.pt run/checkpoint_2.pt run/checkpoint_4.pt run/checkpoint_6.pt");
   EXPECT_EQ(explicit_list.exit_code, 0) << explicit_list.err;

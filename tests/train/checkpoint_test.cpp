@@ -174,7 +174,7 @@ TEST(Checkpoint, RoundTripsWeightsAndHeader) {
   save_checkpoint(path, *model, "model:\n  layers: 1\n", "0123456789abcdef");
   EXPECT_EQ(files_in(dir), std::vector<std::string>{"roundtrip.pt"});  // no temporary file left
 
-  const CheckpointHeader header = read_checkpoint_header(path);
+  const CheckpointHeader header = read_checkpoint(path).header;
   EXPECT_EQ(header.format_version, kCheckpointFormatVersion);
   EXPECT_EQ(header.config_yaml, "model:\n  layers: 1\n");
   EXPECT_EQ(header.vocab.src_size, 11);
@@ -228,7 +228,7 @@ TEST(Checkpoint, TruncatedFileIsReportedWithItsPath) {
   const std::string path = fresh_dir("truncated") + "/truncated.pt";
   save_checkpoint(path, *model, "", "");
   fs::resize_file(path, fs::file_size(path) / 2);
-  const std::string error = error_of([&] { read_checkpoint_header(path); });
+  const std::string error = error_of([&] { read_checkpoint(path).header; });
   EXPECT_EQ(error.rfind("cannot read checkpoint '" + path + "'", 0), 0u) << error;
 }
 
