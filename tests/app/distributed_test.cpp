@@ -83,11 +83,9 @@ TEST(Distributed, TwoProcessesEqualOneWithUpdateFreq2) {
   // The same BLAS threading as launch.sh gives each rank: a different OpenBLAS blocking changes
   // the last bits of the gradients, and Adam turns noise in gradients that are zero in exact
   // arithmetic (the key biases') into full-size steps.
-  const std::string one_thread = "env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 '" TMT_BINARY "' ";
-  const std::string single = "cd '" + dir.string() + "' && " + one_thread + "train -c tiny.yaml" + common +
-                             " --run-dir one --set train.update_freq=2 2> one.err";
-  const int single_status = std::system(single.c_str());
-  ASSERT_TRUE(WIFEXITED(single_status) && WEXITSTATUS(single_status) == 0) << slurp(dir / "one.err");
+  const Result one = run_tmt(dir, "train -c tiny.yaml" + common + " --run-dir one --set train.update_freq=2",
+                             /*input=*/"", "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
   const std::string launch = "cd '" + dir.string() + "' && TMT='" TMT_BINARY "' MASTER_PORT=" +
                              std::to_string(free_port()) + " '" TMT_SOURCE_DIR "/scripts/launch.sh' 2 tiny.yaml" +
                              common + " --run-dir two --set train.update_freq=1 > two.out 2> two.err";

@@ -25,9 +25,10 @@ fs::path scratch(const std::string& name) {
   return dir;
 }
 
-Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input) {
+Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input, const std::string& env) {
   std::ofstream(dir / "stdin.txt") << input;
-  const std::string cmd = "cd '" + dir.string() + "' && '" TMT_BINARY "' " + args +
+  const std::string cmd = "cd '" + dir.string() + "' && " + (env.empty() ? "" : "env " + env + " ") +
+                          "'" TMT_BINARY "' " + args +
                           " < stdin.txt > stdout.txt 2> stderr.txt";
   const int status = std::system(cmd.c_str());
   Result r;

@@ -20,8 +20,10 @@ std::string slurp(const std::filesystem::path& path);
 /// An empty folder of the test's own under the test temp dir.
 std::filesystem::path scratch(const std::string& name);
 
-/// Runs `tmt ARGS` in `dir` with `input` on stdin.
-Result run_tmt(const std::filesystem::path& dir, const std::string& args, const std::string& input = "");
+/// Runs `tmt ARGS` in `dir` with `input` on stdin and `env` ("NAME=value ...") added to its
+/// environment.
+Result run_tmt(const std::filesystem::path& dir, const std::string& args, const std::string& input = "",
+               const std::string& env = "");
 
 /// A scratch folder with corpus/{train,valid}.{de,en} (80 and 8 pairs) and tiny.yaml, a config
 /// for a 1-layer d_model 32 model on it (6 updates, validation every 3).
