@@ -9,6 +9,7 @@
 
 #include "app/bleu_command.h"
 #include "app/subcommands.h"
+#include "model/cpu_blas.h"
 #include "model/torch_compat.h"
 
 namespace tmt {
@@ -16,7 +17,7 @@ namespace {
 
 std::string version_text() {
   return "tmt " TMT_VERSION " (LibTorch " + torch_version() + ", CUDA " +
-         (cuda_available() ? "available" : "not available") + ")";
+         (cuda_available() ? "available" : "not available") + ")\nCPU: " + cpu_engine_description();
 }
 
 // A subcommand working on a run: -c CONFIG, --set overrides, --run-dir.
@@ -39,7 +40,7 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"tmt: train Transformer translation models, translate, and score"};
   app.require_subcommand(0, 1);
   bool show_version = false;
-  app.add_flag("--version", show_version, "Print the version, the LibTorch version and CUDA availability");
+  app.add_flag("--version", show_version, "Print the version, the LibTorch version, CUDA availability and the CPU's BLAS");
 
   RunArgs prepare;
   CLI::App* prepare_cmd = add_run_command(

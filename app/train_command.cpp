@@ -21,6 +21,7 @@
 #include "data/prepare.h"
 #include "data/vocabulary.h"
 #include "decode/greedy.h"
+#include "model/cpu_blas.h"
 #include "model/torch_compat.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
@@ -495,10 +496,10 @@ int train_command(const RunArgs& args) {
   Transformer model(config.model, data.vocab);
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
-  spdlog::info("[train] model: {} layers, d_model {}, vocabulary {}, {} parameters; device {}{}, {} threads",
+  spdlog::info("[train] model: {} layers, d_model {}, vocabulary {}, {} parameters; device {}{}",
                config.model.layers, config.model.d_model, data.vocab.tgt_size, params, device.str(),
-               device.is_cuda() && config.train.precision == Precision::bf16 ? " (bf16 autocast)" : "",
-               torch::get_num_threads());
+               device.is_cuda() && config.train.precision == Precision::bf16 ? " (bf16 autocast)" : "");
+  spdlog::info("[train] CPU: {}", cpu_engine_description());
   if (resume) load_weights(resume->checkpoint.model, *model, resume->path);
   Trainer trainer(model, config.train, device, communicator.get());
   if (resume) {

@@ -21,6 +21,7 @@
 #include "data/vocabulary.h"
 #include "decode/beam_search.h"
 #include "decode/greedy.h"
+#include "model/cpu_blas.h"
 #include "train/checkpoint.h"
 
 namespace tmt {
@@ -215,8 +216,9 @@ int translate_command(const TranslateArgs& args) {
     write_text_atomically(args.output, text.str());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("[decode] {} lines in {:.2f} s ({:.1f} lines/s), beam {}", lines.size(), seconds,
-               static_cast<double>(lines.size()) / std::max(seconds, 1e-9), config.decode.beam_size);
+  spdlog::info("[decode] {} lines in {:.2f} s ({:.1f} lines/s), beam {}; CPU: {}", lines.size(), seconds,
+               static_cast<double>(lines.size()) / std::max(seconds, 1e-9), config.decode.beam_size,
+               cpu_engine_description());
   return 0;
 }
 

@@ -3,7 +3,8 @@
 //
 //   bench_train --config CONFIG [--device auto|cpu|cuda|cuda:N] [--batch-sentences 128]
 //               [--src-len 16] [--tgt-len 16] [--warmup 3] [--iters 10] [--peak-tflops X]
-//               [--bf16] [--save-batches FILE [--save-weights]] [--set section.key=value ...]
+//               [--bf16] [--save-batches FILE [--save-weights]] [--profile TRACE]
+//               [--set section.key=value ...]
 //
 // Protocol: `--warmup` untimed updates, then `--iters` updates each timed on its own, the
 // device synchronised before every clock reading. An update is one tmt::Trainer::step on one
@@ -22,7 +23,8 @@
 // the first batch in eval mode (no dropout), so the reference can check that it computes the
 // same function before it times anything.
 
-#include <torch/csrc/jit/serialization/pickle.h>  // torch::pickle_save
+#include <torch/csrc/autograd/profiler_legacy.h>  // torch::autograd::profiler::RecordProfile
+#include <torch/csrc/jit/serialization/pickle.h>      // torch::pickle_save
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
@@ -32,6 +34,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -62,6 +65,7 @@ struct Args {
   bool bf16 = false;
   std::string save_batches;
   bool save_weights = false;
+  std::string profile;  // chrome trace of the timed updates (bench/profile_summary.py reads it)
 };
 
 // Batch shape and model dimensions that the FLOP count needs.
@@ -255,6 +259,9 @@ int run(const Args& a) {
   for (int64_t i = 0; i < a.warmup; ++i) train_update(trainer, batches[i]);
   tmt::synchronize(device);
   std::vector<double> ms;
+  // The profiler adds overhead per op: its timings and the printed ones are not comparable.
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
+  if (!a.profile.empty()) profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(a.profile);
   for (int64_t i = a.warmup; i < a.warmup + a.iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
     const tmt::UpdateStats s = train_update(trainer, batches[i]);
@@ -263,6 +270,7 @@ int run(const Args& a) {
     loss = s.tokens > 0 ? s.loss_sum / static_cast<double>(s.tokens) : 0.0;
     skipped += s.skipped ? 1 : 0;
   }
+  profiler.reset();  // writes the trace
   const int64_t peak = tmt::peak_memory_bytes(device);
 
   std::vector<double> sorted = ms;
@@ -339,6 +347,9 @@ int main(int argc, char** argv) {
   app.add_option("--save-batches", a.save_batches, "Write batches and settings for bench/reference_transformer.py");
   app.add_flag("--save-weights", a.save_weights,
                "Add the initial parameters and the first batch's eval-mode loss, for an equivalence check");
+  app.add_option("--profile", a.profile,
+                 "Write a chrome trace of the timed updates (LibTorch's profiler; summarise with "
+                 "bench/profile_summary.py). Timings printed with it include the profiler's overhead");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(a);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/cpu_blas.h"
 #include "model/torch_compat.h"
 #include "tests/app/run_tmt.h"
 #include "train/checkpoint.h"
@@ -24,6 +25,33 @@ TEST(Cli, VersionNamesLibTorchAndCuda) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("LibTorch " + torch_version()), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(cuda_available() ? "CUDA available" : "CUDA not available"), std::string::npos) << r.out;
+}
+
+// OpenBLAS's generic fallback is simulated with TMT_OPENBLAS_PRETEND_CORE: tmt restarts itself
+// with OPENBLAS_CORETYPE set where the CPU can do better, and says so.
+TEST(Cli, GenericOpenblasCoreIsReplacedByARestart) {
+  const BlasInfo info = blas_info();
+  if (!info.openblas) GTEST_SKIP() << "LibTorch multiplies with another BLAS: " << info.describe();
+  const std::string better = better_openblas_core("Prescott", cpu_features());
+  const Result r = run_tmt(scratch("blas_restart"), "--version", "", "TMT_OPENBLAS_PRETEND_CORE=Prescott");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (better.empty()) {
+    EXPECT_NE(r.out.find("(detected)"), std::string::npos) << "no AVX2 here, nothing to replace: " << r.out;
+  } else {
+    EXPECT_NE(r.out.find("core " + better + " (set by tmt: OpenBLAS took this CPU for Prescott)"), std::string::npos)
+        << r.out;
+  }
+}
+
+TEST(Cli, UsersOpenblasCoretypeIsKept) {
+  if (!blas_info().openblas) GTEST_SKIP() << "LibTorch multiplies with another BLAS";
+  const Result r = run_tmt(scratch("blas_user"), "--version", "",
+                           "OPENBLAS_CORETYPE=Prescott TMT_OPENBLAS_PRETEND_CORE=Prescott");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("core Prescott (OPENBLAS_CORETYPE=Prescott)"), std::string::npos) << r.out;
+  const Result kept = run_tmt(scratch("blas_keep"), "--version", "",
+                              "TMT_OPENBLAS_CORETYPE=keep TMT_OPENBLAS_PRETEND_CORE=Prescott");
+  EXPECT_NE(kept.out.find("(detected)"), std::string::npos) << kept.out;
 }
 
 TEST(Cli, HelpExitsZero) {

@@ -1,0 +1,164 @@
+#include "model/cpu_blas.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <strings.h>
+
+#include "model/torch_compat.h"
+
+namespace tmt {
+namespace {
+
+// Set in the restarted process: the core OpenBLAS had chosen on its own.
+constexpr const char* kRestartedVar = "TMT_OPENBLAS_RESTARTED";
+
+template <typename Function>
+Function openblas_symbol(const char* name) {
+  return reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, name));
+}
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+bool same_name(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
+
+// OpenBLAS's x86-64 cores without AVX2 kernels (openblas_get_corename spellings).
+constexpr std::array<const char*, 22> kCoresWithoutAvx2 = {
+    "Unknown", "Katmai",    "Coppermine", "Northwood",  "Prescott",    "Banias",
+    "Atom",    "Core2",     "Penryn",     "Dunnington", "Nehalem",     "Athlon",
+    "Opteron", "Opteron_SSE3", "Barcelona", "Nano",     "Sandybridge", "Bobcat",
+    "Bulldozer", "Piledriver", "Steamroller", "Excavator"};
+
+}  // namespace
+
+std::string BlasInfo::describe() const {
+  if (!openblas) return "not OpenBLAS (LibTorch's own BLAS, e.g. MKL)";
+  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21"
+  std::string name = config.substr(0, config.find(' ', config.find(' ') + 1));
+  std::string text = name + " core " + core + " (" + origin + "), " + std::to_string(threads) + " threads";
+  const std::string better = better_openblas_core(core, cpu_features());
+  if (!better.empty()) text += " -- generic kernels on a CPU that can run " + better + "'s, several times slower";
+  return text;
+}
+
+BlasInfo blas_info() {
+  BlasInfo info;
+  const auto corename = openblas_symbol<char* (*)()>("openblas_get_corename");
+  const auto config = openblas_symbol<char* (*)()>("openblas_get_config");
+  const auto threads = openblas_symbol<int (*)()>("openblas_get_num_threads");
+  if (corename == nullptr) return info;
+  info.openblas = true;
+  info.core = corename();
+  info.config = config != nullptr ? config() : "OpenBLAS";
+  info.threads = threads != nullptr ? threads() : -1;
+  const std::string forced = env_or_empty("OPENBLAS_CORETYPE");
+  const std::string restarted = env_or_empty(kRestartedVar);
+  if (forced.empty()) {
+    info.origin = "detected";
+  } else if (!restarted.empty()) {
+    info.origin = "set by tmt: OpenBLAS took this CPU for " + restarted;
+  } else {
+    info.origin = "OPENBLAS_CORETYPE=" + forced;
+  }
+  return info;
+}
+
+std::string cpu_engine_description() {
+  const int threads = torch::get_num_threads();
+  return "LibTorch " + torch_version() + ", " + std::to_string(threads) + " intra-op thread" + (threads == 1 ? "" : "s") +
+         "; BLAS: " + blas_info().describe();
+}
+
+CpuFeatures cpu_features() {
+  __builtin_cpu_init();
+  CpuFeatures f;
+  f.avx2 = __builtin_cpu_supports("avx2");
+  f.fma = __builtin_cpu_supports("fma");
+  f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512cd");
+  f.amd = __builtin_cpu_is("amd");
+  return f;
+}
+
+std::string better_openblas_core(const std::string& detected, const CpuFeatures& cpu) {
+  if (!cpu.avx2 || !cpu.fma) return "";
+  const bool generic = std::any_of(kCoresWithoutAvx2.begin(), kCoresWithoutAvx2.end(),
+                                   [&](const char* name) { return same_name(detected, name); });
+  if (!generic) return "";
+  if (cpu.avx512) return "SkylakeX";
+  return cpu.amd ? "Zen" : "Haswell";
+}
+
+double sgemm_relative_error() {
+  torch::NoGradGuard no_grad;
+  const auto gen = at::detail::createCPUGenerator(/*seed_val=*/20261130);
+  double worst = 0.0;
+  // Odd sizes: the kernels' edge code runs as well as their main loops.
+  for (const auto& [m, k, n] : {std::array<int64_t, 3>{131, 97, 83}, std::array<int64_t, 3>{257, 193, 135}}) {
+    const torch::Tensor a = at::randn({m, k}, gen, torch::kFloat);  // [m, k]
+    const torch::Tensor b = at::randn({k, n}, gen, torch::kFloat);  // [k, n]
+    const torch::Tensor c = torch::mm(a, b);                         // [m, n] through BLAS
+    const float* pa = a.data_ptr<float>();
+    const float* pb = b.data_ptr<float>();
+    const float* pc = c.data_ptr<float>();
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double exact = 0.0, magnitude = 0.0;
+        for (int64_t l = 0; l < k; ++l) {
+          const double term = static_cast<double>(pa[i * k + l]) * static_cast<double>(pb[l * n + j]);
+          exact += term;
+          magnitude += std::abs(term);
+        }
+        worst = std::max(worst, std::abs(static_cast<double>(pc[i * n + j]) - exact) / magnitude);
+      }
+    }
+  }
+  return worst;
+}
+
+void ensure_fast_blas(char** argv) {
+  if (env_or_empty("TMT_OPENBLAS_CORETYPE") == "keep") return;
+  const std::string restarted = env_or_empty(kRestartedVar);
+  if (!env_or_empty("OPENBLAS_CORETYPE").empty()) {
+    if (restarted.empty()) return;  // the user's choice: never overridden
+    const double error = sgemm_relative_error();
+    if (!(error < 1e-4)) {
+      throw std::runtime_error("OpenBLAS core " + env_or_empty("OPENBLAS_CORETYPE") +
+                               ", which tmt chose because OpenBLAS took this CPU for " + restarted +
+                               ", multiplies wrongly (relative error " + std::to_string(error) +
+                               "); set TMT_OPENBLAS_CORETYPE=keep to use OpenBLAS's own choice");
+    }
+    return;
+  }
+  const BlasInfo info = blas_info();
+  if (!info.openblas) return;
+  const std::string pretend = env_or_empty("TMT_OPENBLAS_PRETEND_CORE");
+  const std::string detected = pretend.empty() ? info.core : pretend;
+  const std::string better = better_openblas_core(detected, cpu_features());
+  if (better.empty()) return;
+  setenv("OPENBLAS_CORETYPE", better.c_str(), /*overwrite=*/1);
+  setenv(kRestartedVar, detected.c_str(), /*overwrite=*/1);
+  std::fflush(nullptr);
+  execv("/proc/self/exe", argv);
+  // Still here: the restart failed. Carry on with the slow kernels rather than not at all.
+  std::fprintf(stderr, "tmt: warning: OpenBLAS runs its generic %s kernels on a CPU that has %s; restarting with "
+                       "OPENBLAS_CORETYPE=%s failed (%s): set it yourself for about 6x faster matrix products\n",
+               detected.c_str(), better == "SkylakeX" ? "AVX-512" : "AVX2", better.c_str(), std::strerror(errno));
+  unsetenv("OPENBLAS_CORETYPE");
+  unsetenv(kRestartedVar);
+}
+
+}  // namespace tmt

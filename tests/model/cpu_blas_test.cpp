@@ -1,0 +1,58 @@
+#include "model/cpu_blas.h"
+
+#include <gtest/gtest.h>
+
+namespace tmt {
+namespace {
+
+CpuFeatures avx2(bool amd) { return CpuFeatures{/*avx2=*/true, /*fma=*/true, /*avx512=*/false, amd}; }
+
+TEST(BetterOpenblasCore, GenericFallbackOnAnAvx512CpuGetsSkylakeX) {
+  CpuFeatures cpu = avx2(/*amd=*/false);
+  cpu.avx512 = true;
+  EXPECT_EQ(better_openblas_core("Prescott", cpu), "SkylakeX");
+  EXPECT_EQ(better_openblas_core("prescott", cpu), "SkylakeX");  // OpenBLAS compares without case
+  EXPECT_EQ(better_openblas_core("Sandybridge", cpu), "SkylakeX");
+}
+
+TEST(BetterOpenblasCore, GenericFallbackOnAnAvx2CpuGetsHaswellOrZen) {
+  EXPECT_EQ(better_openblas_core("Nehalem", avx2(/*amd=*/false)), "Haswell");
+  EXPECT_EQ(better_openblas_core("Barcelona", avx2(/*amd=*/true)), "Zen");
+  EXPECT_EQ(better_openblas_core("Unknown", avx2(/*amd=*/true)), "Zen");
+}
+
+TEST(BetterOpenblasCore, KeepsAvx2CoresUnknownNamesAndOldCpus) {
+  CpuFeatures big = avx2(/*amd=*/false);
+  big.avx512 = true;
+  for (const char* core : {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids", "SomeFutureLake"}) {
+    EXPECT_EQ(better_openblas_core(core, big), "") << core;
+  }
+  CpuFeatures old;  // no AVX2: Prescott's kernels may be the best it can run
+  EXPECT_EQ(better_openblas_core("Prescott", old), "");
+  CpuFeatures no_fma = avx2(/*amd=*/false);
+  no_fma.fma = false;
+  EXPECT_EQ(better_openblas_core("Prescott", no_fma), "");
+}
+
+TEST(CpuBlas, FloatProductsAgreeWithDouble) {
+  const double error = sgemm_relative_error();
+  EXPECT_LT(error, 1e-5);
+  EXPECT_GT(error, 0.0);  // float rounding is there: the check really compares two precisions
+}
+
+TEST(CpuBlas, EngineDescriptionNamesLibTorchAndTheBlas) {
+  const BlasInfo info = blas_info();
+  const std::string text = cpu_engine_description();
+  EXPECT_NE(text.find("LibTorch "), std::string::npos) << text;
+  if (info.openblas) {
+    EXPECT_FALSE(info.core.empty());
+    EXPECT_GE(info.threads, 1);
+    EXPECT_NE(text.find("OpenBLAS 0."), std::string::npos) << text;
+    EXPECT_NE(text.find("core " + info.core), std::string::npos) << text;
+  } else {
+    EXPECT_NE(text.find("not OpenBLAS"), std::string::npos) << text;
+  }
+}
+
+}  // namespace
+}  // namespace tmt
