@@ -9,7 +9,7 @@
 
 #include "app/bleu_command.h"
 #include "app/subcommands.h"
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 #include "model/torch_compat.h"
 
 namespace tmt {

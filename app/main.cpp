@@ -1,14 +1,16 @@
 // tmt: train, use and score Transformer translation models. All work happens in app/commands.
 
+#include <cstring>
 #include <exception>
 #include <iostream>
 
 #include "app/commands.h"
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 
 int main(int argc, char** argv) {
   try {
-    tmt::ensure_fast_blas(argv);  // may restart the program with OPENBLAS_CORETYPE set
+    // May restart the program with OPENBLAS_CORETYPE and, for training, GLIBC_TUNABLES set.
+    tmt::ensure_fast_cpu_runtime(argv, /*training=*/argc > 1 && std::strcmp(argv[1], "train") == 0);
   } catch (const std::exception& e) {
     std::cerr << "tmt: error: " << e.what() << '\n';
     return 1;

@@ -21,7 +21,7 @@
 #include "data/prepare.h"
 #include "data/vocabulary.h"
 #include "decode/greedy.h"
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 #include "model/torch_compat.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"

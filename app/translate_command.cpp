@@ -21,7 +21,7 @@
 #include "data/vocabulary.h"
 #include "decode/beam_search.h"
 #include "decode/greedy.h"
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 #include "train/checkpoint.h"
 
 namespace tmt {

@@ -5,7 +5,7 @@
 //
 // Times torch::mm of two size x size float matrices (2 size^3 FLOP each) with OpenBLAS's own
 // threads at 1 and at its default, and the products of the Multi30k model's shapes (2048 target
-// positions, d_model 128, d_ff 256, 8000 pieces). Runs ensure_fast_blas first, as tmt does.
+// positions, d_model 128, d_ff 256, 8000 pieces). Runs ensure_fast_cpu_runtime first, as tmt does.
 
 #include <torch/torch.h>
 
@@ -18,7 +18,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 
 namespace {
 
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--size", size, "Square matrix size");
   app.add_option("--iters", iters, "Timed products per figure");
   CLI11_PARSE(app, argc, argv);
-  tmt::ensure_fast_blas(argv);
+  tmt::ensure_fast_cpu_runtime(argv, /*training=*/false);
   const tmt::BlasInfo info = tmt::blas_info();
   const tmt::CpuFeatures cpu = tmt::cpu_features();
   std::printf("bench_blas: %s\n", tmt::cpu_engine_description().c_str());

@@ -46,6 +46,7 @@
 #include "data/batch.h"
 #include "data/vocabulary.h"
 #include "model/attention.h"
+#include "model/cpu_runtime.h"
 #include "model/torch_compat.h"
 #include "model/transformer.h"
 #include "train/trainer.h"
@@ -285,8 +286,8 @@ int run(const Args& a) {
   const double mfu = a.peak_tflops > 0 ? tflops / a.peak_tflops : 0.0;
   const auto& m = config.model;
 
-  std::printf("bench_train: %s on %s, LibTorch %s, %d intra-op threads, OpenBLAS threads %d\n", a.config.c_str(),
-              device.str().c_str(), tmt::torch_version().c_str(), torch::get_num_threads(), openblas_threads());
+  std::printf("bench_train: %s on %s; %s\n", a.config.c_str(), device.str().c_str(),
+              tmt::cpu_engine_description().c_str());
   std::printf("  model          %lld layers, d_model %lld, d_ff %lld, %lld heads, vocab %lld, %s, %s, %lld parameters\n",
               static_cast<long long>(m.layers), static_cast<long long>(m.d_model), static_cast<long long>(m.d_ff),
               static_cast<long long>(m.heads), static_cast<long long>(vocab.tgt_size),
@@ -296,7 +297,7 @@ int run(const Args& a) {
               "%lld timed updates\n",
               static_cast<long long>(a.batch_sentences), static_cast<long long>(a.src_len),
               static_cast<long long>(a.tgt_len), bf16 ? "bf16 autocast" : "fp32",
-              tmt::fused_attention_available() ? "fused" : "explicit", static_cast<long long>(a.warmup),
+              tmt::automatic_attention_kernel(device), static_cast<long long>(a.warmup),
               static_cast<long long>(a.iters));
   std::printf("  ms/update      median %.2f, mean %.2f, min %.2f, max %.2f\n", median, mean, sorted.front(),
               sorted.back());
@@ -320,7 +321,7 @@ int run(const Args& a) {
               "\"skipped\": %lld}\n",
               json_string(a.config).c_str(), json_string(device.str()).c_str(),
               json_string(tmt::torch_version()).c_str(), torch::get_num_threads(), openblas_threads(), bf16 ? "\"bf16\"" : "\"fp32\"",
-              tmt::fused_attention_available() ? "\"fused\"" : "\"explicit\"",
+              json_string(tmt::automatic_attention_kernel(device)).c_str(),
               static_cast<long long>(a.batch_sentences), static_cast<long long>(a.src_len),
               static_cast<long long>(a.tgt_len), static_cast<long long>(a.warmup), static_cast<long long>(a.iters),
               static_cast<long long>(params), median, mean, sorted.front(), sorted.back(), tgt_per_s, all_per_s,
@@ -352,6 +353,7 @@ int main(int argc, char** argv) {
                  "bench/profile_summary.py). Timings printed with it include the profiler's overhead");
   CLI11_PARSE(app, argc, argv);
   try {
+    tmt::ensure_fast_cpu_runtime(argv, /*training=*/true);  // as `tmt train` runs
     return run(a);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "bench_train: error: %s\n", e.what());

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/cpu_attention.h"
 #include "model/torch_compat.h"
 
 namespace tmt {
@@ -43,12 +44,16 @@ torch::Tensor fused_attention(const torch::Tensor& q, const torch::Tensor& k,
 
 bool fused_attention_available() { return TMT_TORCH_AT_LEAST(2, 0); }
 
+const char* automatic_attention_kernel(const torch::Device& device) {
+  if (device.is_cpu()) return "cpu";
+  return fused_attention_available() ? "sdpa" : "explicit";
+}
+
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads,
                                                double dropout)
     : d_model_(d_model),
       heads_(heads),
-      head_dim_(heads > 0 ? d_model / heads : 0),
-      fused_(fused_attention_available()) {
+      head_dim_(heads > 0 ? d_model / heads : 0) {
   if (d_model < 1 || heads < 1 || d_model % heads != 0) {
     throw std::invalid_argument("attention heads must divide d_model (d_model " +
                                 std::to_string(d_model) + ", heads " + std::to_string(heads) +
@@ -59,17 +64,16 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t heads,
   k_proj = register_module("k_proj", torch::nn::Linear(linear));
   v_proj = register_module("v_proj", torch::nn::Linear(linear));
   out_proj = register_module("out_proj", torch::nn::Linear(linear));
-  attention_dropout = register_module("attention_dropout",
-                                      torch::nn::Dropout(dropout));
+  attention_dropout = register_module("attention_dropout", Dropout(dropout));
 }
 
-void MultiHeadAttentionImpl::set_fused(bool fused) {
-  if (fused && !fused_attention_available()) {
+void MultiHeadAttentionImpl::set_kernel(AttentionKernel kernel) {
+  if (kernel == AttentionKernel::sdpa && !fused_attention_available()) {
     throw std::invalid_argument(
         "fused attention needs at::scaled_dot_product_attention from LibTorch >= 2.0, this is "
-        "LibTorch " + torch_version() + "; keep the explicit path (set_fused(false))");
+        "LibTorch " + torch_version() + "; use the explicit formula or the CPU kernel");
   }
-  fused_ = fused;
+  kernel_ = kernel;
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key,
@@ -141,13 +145,23 @@ torch::Tensor MultiHeadAttentionImpl::merge_heads(const torch::Tensor& x) const 
 
 torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k,
                                              const torch::Tensor& v, const torch::Tensor& mask) {
-#if TMT_TORCH_AT_LEAST(2, 0)
-  if (fused_) {
-    const double dropout_p = is_training() ? attention_dropout->options.p() : 0.0;
-    return fused_attention(q, k, v, mask, dropout_p);  // [batch, heads, tgt_len, head_dim]
+  const double dropout_p = is_training() ? attention_dropout->p() : 0.0;
+  AttentionKernel kernel = kernel_;
+  if (kernel == AttentionKernel::automatic) {
+    kernel = cpu_attention_supports(q, k, v) ? AttentionKernel::cpu
+             : fused_attention_available()   ? AttentionKernel::sdpa
+                                             : AttentionKernel::explicit_formula;
   }
+  switch (kernel) {
+    case AttentionKernel::cpu:
+      return cpu_attention(q, k, v, mask, dropout_p);  // [batch, heads, tgt_len, head_dim]
+#if TMT_TORCH_AT_LEAST(2, 0)
+    case AttentionKernel::sdpa:
+      return fused_attention(q, k, v, mask, dropout_p);  // [batch, heads, tgt_len, head_dim]
 #endif
-  return attend_explicit(q, k, v, mask);  // [batch, heads, tgt_len, head_dim]
+    default:
+      return attend_explicit(q, k, v, mask);  // [batch, heads, tgt_len, head_dim]
+  }
 }
 
 torch::Tensor MultiHeadAttentionImpl::attend_explicit(const torch::Tensor& q,

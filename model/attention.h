@@ -5,10 +5,24 @@
 
 #include <utility>
 
+#include "model/dropout.h"
+
 namespace tmt {
 
 /// True when LibTorch provides the fused at::scaled_dot_product_attention (LibTorch >= 2.0).
 bool fused_attention_available();
+
+/// How the attention weights and their weighted sum are computed. All compute the same function
+/// (tests compare them); they differ in speed and in where they run.
+enum class AttentionKernel {
+  automatic,         // cpu for CPU float tensors, else sdpa where available, else explicit_formula
+  explicit_formula,  // softmax(q k^T / sqrt(head_dim)) v in LibTorch operators
+  sdpa,              // at::scaled_dot_product_attention (LibTorch >= 2.0): flash attention on CUDA
+  cpu,               // tmt's CPU kernel (model/cpu_attention.h): CPU float tensors only
+};
+
+/// What automatic picks for float tensors on `device`: "cpu", "sdpa" or "explicit".
+const char* automatic_attention_kernel(const torch::Device& device);
 
 /// Multi-head attention with biased q/k/v/out projections and dropout on the attention weights.
 class MultiHeadAttentionImpl : public torch::nn::Module {
@@ -39,18 +53,16 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   /// Width of one head, d_model / h.
   int64_t head_dim() const { return head_dim_; }
 
-  /// Chooses the fused at::scaled_dot_product_attention (true) or the explicit softmax formula
-  /// (false); both give the same result. Throws std::invalid_argument for true when
+  /// Chooses the kernel (default automatic). Throws std::invalid_argument for sdpa when
   /// fused_attention_available() is false (LibTorch < 2.0).
-  void set_fused(bool fused);
-  /// Whether attention runs fused; defaults to fused_attention_available().
-  bool fused() const { return fused_; }
+  void set_kernel(AttentionKernel kernel);
+  AttentionKernel kernel() const { return kernel_; }
 
   torch::nn::Linear q_proj{nullptr};
   torch::nn::Linear k_proj{nullptr};
   torch::nn::Linear v_proj{nullptr};
   torch::nn::Linear out_proj{nullptr};
-  torch::nn::Dropout attention_dropout{nullptr};
+  Dropout attention_dropout{nullptr};
 
  private:
   // Projection, attention and head merging are separate steps so that incremental decoding can
@@ -67,7 +79,7 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   int64_t d_model_;
   int64_t heads_;
   int64_t head_dim_;
-  bool fused_;
+  AttentionKernel kernel_ = AttentionKernel::automatic;
 };
 TORCH_MODULE(MultiHeadAttention);
 

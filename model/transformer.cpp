@@ -30,7 +30,7 @@ TORCH_MODULE(FeedForward);
 // or pre-norm x + Dropout(f(LayerNorm(x))).
 template <typename Sublayer>
 torch::Tensor residual(const torch::Tensor& x, torch::nn::LayerNorm& norm,
-                       torch::nn::Dropout& dropout, bool pre_norm, Sublayer&& sublayer) {
+                       Dropout& dropout, bool pre_norm, Sublayer&& sublayer) {
   if (pre_norm) {
     return x + dropout(sublayer(norm(x)));
   }
@@ -47,7 +47,7 @@ class EncoderLayerImpl : public torch::nn::Module {
     self_attn_norm = register_module("self_attn_norm", torch::nn::LayerNorm(norm));
     ffn = register_module("ffn", FeedForward(config.d_model, config.d_ff));
     ffn_norm = register_module("ffn_norm", torch::nn::LayerNorm(norm));
-    dropout = register_module("dropout", torch::nn::Dropout(config.dropout));
+    dropout = register_module("dropout", Dropout(config.dropout));
   }
 
   // x [batch, src_len, d_model], mask [batch, 1, 1, src_len] -> [batch, src_len, d_model].
@@ -62,7 +62,7 @@ class EncoderLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm self_attn_norm{nullptr};
   FeedForward ffn{nullptr};
   torch::nn::LayerNorm ffn_norm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 
  private:
   bool pre_norm_;
@@ -81,7 +81,7 @@ class DecoderLayerImpl : public torch::nn::Module {
     cross_attn_norm = register_module("cross_attn_norm", torch::nn::LayerNorm(norm));
     ffn = register_module("ffn", FeedForward(config.d_model, config.d_ff));
     ffn_norm = register_module("ffn_norm", torch::nn::LayerNorm(norm));
-    dropout = register_module("dropout", torch::nn::Dropout(config.dropout));
+    dropout = register_module("dropout", Dropout(config.dropout));
   }
 
   // x [batch, tgt_len, d_model], memory [batch, src_len, d_model], self_mask
@@ -123,7 +123,7 @@ class DecoderLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm cross_attn_norm{nullptr};
   FeedForward ffn{nullptr};
   torch::nn::LayerNorm ffn_norm{nullptr};
-  torch::nn::Dropout dropout{nullptr};
+  Dropout dropout{nullptr};
 
  private:
   bool pre_norm_;
@@ -195,7 +195,7 @@ TransformerImpl::TransformerImpl(const ModelConfig& config, const VocabInfo& voc
   }
   positions = register_module("positions",
                               PositionalEncoding(config_.max_positions, config_.d_model));
-  embed_dropout = register_module("embed_dropout", torch::nn::Dropout(config_.dropout));
+  embed_dropout = register_module("embed_dropout", Dropout(config_.dropout));
 
   encoder_layers = register_module("encoder_layers", torch::nn::ModuleList());
   decoder_layers = register_module("decoder_layers", torch::nn::ModuleList());

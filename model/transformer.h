@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "model/dropout.h"
 #include "model/embeddings.h"
 #include "model/model_config.h"
 
@@ -89,7 +90,7 @@ class TransformerImpl : public torch::nn::Module {
   ScaledEmbedding tgt_embed{nullptr};
   torch::nn::Linear output_proj{nullptr};
   PositionalEncoding positions{nullptr};
-  torch::nn::Dropout embed_dropout{nullptr};
+  Dropout embed_dropout{nullptr};
   torch::nn::ModuleList encoder_layers{nullptr};  // EncoderLayerImpl (transformer.cpp)
   torch::nn::ModuleList decoder_layers{nullptr};  // DecoderLayerImpl (transformer.cpp)
   // Pre-norm only: the residual stream is never normalised inside the stacks, so each stack

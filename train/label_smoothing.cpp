@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "train/label_smoothing_cpu.h"
+
 namespace tmt {
 namespace {
 
@@ -53,6 +55,11 @@ struct RowStats {
 RowStats row_stats(const Tensor& logits, const Tensor& target, const Tensor& counted,
                    const Tensor& support_weights, int64_t excluded) {
   torch::NoGradGuard no_grad;
+  if (criterion_rows_apply(logits)) {  // one pass per row (label_smoothing_cpu.h)
+    RowStats s;
+    criterion_row_stats(logits, target, counted, support_weights, excluded, s.lse, s.gold, s.support, s.correct);
+    return s;
+  }
   const int64_t n = logits.size(0);
   const auto dtype = compute_dtype(logits);
   auto opts = logits.options().dtype(dtype);
@@ -117,6 +124,9 @@ struct SmoothedLossFunction : public torch::autograd::Function<SmoothedLossFunct
     Tensor b = ctx->saved_data["row_b"].toTensor() * go;          // [N]
     Tensor p_scale = a * total + b;                               // [N]
     Tensor w = weights.defined() ? weights.to(lse.scalar_type()) : weights;
+    if (criterion_rows_apply(logits)) {  // one pass per row (label_smoothing_cpu.h)
+      return {criterion_row_grad(logits, lse, p_scale, a, b, target, counted, w, excluded), Tensor()};
+    }
 
     Tensor grad = torch::empty_like(logits, torch::MemoryFormat::Contiguous);
     const bool in_place = logits.scalar_type() == lse.scalar_type();

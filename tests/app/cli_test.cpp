@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 #include "model/torch_compat.h"
 #include "tests/app/run_tmt.h"
 #include "train/checkpoint.h"
@@ -128,6 +128,14 @@ TEST(Cli, TinyCorpusPreparesAndTrains) {
   EXPECT_NE(log.find("valid | update 3 |"), std::string::npos) << log;
   EXPECT_NE(log.find("valid | update 6 |"), std::string::npos) << log;
   EXPECT_TRUE(fs::exists(dir / "run/checkpoint_last.pt"));
+  // The CPU engine is logged; training restarts itself with glibc's allocator tuned unless the
+  // user chose GLIBC_TUNABLES.
+  EXPECT_NE(log.find("[train] CPU: LibTorch " + torch_version()), std::string::npos) << log;
+  if (std::getenv("GLIBC_TUNABLES") == nullptr) {
+    EXPECT_NE(log.find(std::string("malloc: GLIBC_TUNABLES=") + kTrainingMallocTunables + " (set by tmt)"),
+              std::string::npos)
+        << log;
+  }
 }
 
 TEST(Cli, TrainingWithoutPreparedDataSaysWhatToRun) {

@@ -220,79 +220,144 @@ TEST(MultiHeadAttention, RejectsBadShapes) {
   EXPECT_THROW(attention(x[0], x[0], x[0]), c10::Error);
 }
 
-// The fused at::scaled_dot_product_attention path against the explicit softmax formula, forward
-// and backward, under padding, a causal mask and a query row whose keys are all masked.
-TEST(MultiHeadAttention, FusedAndExplicitAgreeOnCpu) {
-  if (!fused_attention_available()) {
-    GTEST_SKIP() << "fused scaled_dot_product_attention needs LibTorch >= 2.0, this is "
-                 << torch_version();
-  }
-  const int64_t batch = 2, len = 5, d_model = 8;
-  auto attention = make_attention(d_model, /*heads=*/2);
-  const auto x = random_input(batch, len, d_model);
-  const auto upstream = torch::randn({batch, len, d_model}, torch::kDouble);
-  // Sentence 0 is right-padded; sentence 1 is left-padded, so under the causal mask its first
-  // query sees only a padding key: a fully masked row.
-  const auto padding =
-      torch::tensor({1, 1, 1, 0, 0, 0, 1, 1, 1, 1}, torch::kBool).view({batch, 1, 1, len});
-  const auto causal = torch::ones({len, len}, torch::kBool).tril().view({1, 1, len, len});
-  const auto mask = padding.logical_and(causal);  // [batch, 1, len, len]
-  ASSERT_FALSE(mask[1][0][0].any().item<bool>());
+// What one forward and backward pass of a kernel produced.
+struct KernelRun {
+  torch::Tensor out, input_grad, unmasked_out;
+  std::vector<torch::Tensor> param_grads;
+};
 
-  struct Result {
-    torch::Tensor out, input_grad, unmasked_out;
-    std::vector<torch::Tensor> param_grads;
-  };
-  auto run = [&](bool fused) {
-    attention->set_fused(fused);
+// Self-attention of a float module under padding, a causal mask and a query row whose keys are
+// all masked (sentence 1 is left-padded, so under the causal mask its first query sees only a
+// padding key), forward and backward; `seed` is set before the pass so that dropout draws the
+// same seed whichever kernel runs.
+class AttentionKernels : public ::testing::TestWithParam<AttentionKernel> {
+ protected:
+  static constexpr int64_t kBatch = 2, kLen = 5, kModel = 8;
+
+  KernelRun run(MultiHeadAttention& attention, AttentionKernel kernel, uint64_t seed) {
+    attention->set_kernel(kernel);
     attention->zero_grad();
-    const auto input = x.clone().requires_grad_(true);
+    const auto padding =
+        torch::tensor({1, 1, 1, 0, 0, 0, 1, 1, 1, 1}, torch::kBool).view({kBatch, 1, 1, kLen});
+    const auto causal = torch::ones({kLen, kLen}, torch::kBool).tril().view({1, 1, kLen, kLen});
+    const auto mask = padding.logical_and(causal);  // [batch, 1, len, len]
+    EXPECT_FALSE(mask[1][0][0].any().item<bool>());
+    const auto input = x_.clone().requires_grad_(true);
+    torch::manual_seed(seed);
     const auto out = attention(input, input, input, mask);
-    (out * upstream).sum().backward();
-    Result r{out.detach(), input.grad().clone(), {}, {}};
+    (out * upstream_).sum().backward();
+    KernelRun r{out.detach(), input.grad().clone(), {}, {}};
     for (const auto& p : attention->parameters()) r.param_grads.push_back(p.grad().clone());
     torch::NoGradGuard no_grad;
-    r.unmasked_out = attention(x, x, x);
+    torch::manual_seed(seed);
+    r.unmasked_out = attention(x_, x_, x_);
     return r;
-  };
-  const Result fused = run(true);
-  const Result materialised = run(false);
-
-  ASSERT_TRUE(torch::isfinite(fused.out).all().item<bool>());
-  ASSERT_TRUE(torch::isfinite(fused.input_grad).all().item<bool>());
-  EXPECT_LT((fused.out - materialised.out).abs().max().item<double>(), 1e-5);
-  EXPECT_LT((fused.input_grad - materialised.input_grad).abs().max().item<double>(), 1e-5);
-  for (size_t i = 0; i < fused.param_grads.size(); ++i) {
-    EXPECT_LT((fused.param_grads[i] - materialised.param_grads[i]).abs().max().item<double>(),
-              1e-5)
-        << "parameter " << i;
   }
-  EXPECT_LT((fused.unmasked_out - materialised.unmasked_out).abs().max().item<double>(), 1e-5);
+
+  static void expect_close(const KernelRun& a, const KernelRun& b, double tolerance) {
+    ASSERT_TRUE(torch::isfinite(a.out).all().item<bool>());
+    ASSERT_TRUE(torch::isfinite(a.input_grad).all().item<bool>());
+    EXPECT_LT((a.out - b.out).abs().max().item<double>(), tolerance);
+    EXPECT_LT((a.input_grad - b.input_grad).abs().max().item<double>(), tolerance);
+    for (size_t i = 0; i < a.param_grads.size(); ++i) {
+      EXPECT_LT((a.param_grads[i] - b.param_grads[i]).abs().max().item<double>(), tolerance) << "parameter " << i;
+    }
+    EXPECT_LT((a.unmasked_out - b.unmasked_out).abs().max().item<double>(), tolerance);
+  }
+
+  void SetUp() override {
+    if (GetParam() == AttentionKernel::sdpa && !fused_attention_available()) {
+      GTEST_SKIP() << "scaled_dot_product_attention needs LibTorch >= 2.0, this is " << torch_version();
+    }
+    torch::manual_seed(3);
+    x_ = torch::randn({kBatch, kLen, kModel});
+    upstream_ = torch::randn({kBatch, kLen, kModel});
+  }
+
+  torch::Tensor x_, upstream_;
+};
+
+// Each kernel against the explicit softmax formula, in float, without dropout.
+TEST_P(AttentionKernels, AgreeWithTheExplicitFormula) {
+  auto attention = make_attention(kModel, /*heads=*/2);
+  attention->to(torch::kFloat);
+  const KernelRun kernel = run(attention, GetParam(), 1);
+  const KernelRun explicit_formula = run(attention, AttentionKernel::explicit_formula, 1);
+  expect_close(kernel, explicit_formula, 1e-5);
   // The fully masked row keeps the contract of zero weights: only the output bias remains.
-  EXPECT_LT((fused.out[1][0] - attention->out_proj->bias).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((kernel.out[1][0] - attention->out_proj->bias).abs().max().item<double>(), 1e-6);
 }
 
-TEST(MultiHeadAttention, FusedAvailabilityFollowsLibTorchVersion) {
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionKernels,
+                         ::testing::Values(AttentionKernel::cpu, AttentionKernel::sdpa),
+                         [](const auto& info) { return info.param == AttentionKernel::cpu ? "Cpu" : "Sdpa"; });
+
+// With dropout on the attention weights, the CPU kernel drops exactly the weights tmt::Dropout
+// drops from the explicit formula's weights for the same seed: equal outputs and gradients.
+TEST(AttentionKernelsDropout, CpuKernelDropsWhatTheExplicitFormulaDrops) {
+  auto attention = make_attention(/*d_model=*/8, /*heads=*/2, /*dropout=*/0.3);
+  attention->to(torch::kFloat);
+  attention->train();
+  torch::manual_seed(4);
+  const auto x = torch::randn({3, 6, 8});
+  const auto upstream = torch::randn({3, 6, 8});
+  const auto mask = torch::ones({6, 6}, torch::kBool).tril().view({1, 1, 6, 6});
+  auto run = [&](AttentionKernel kernel, uint64_t seed) {
+    attention->set_kernel(kernel);
+    attention->zero_grad();
+    const auto input = x.clone().requires_grad_(true);
+    torch::manual_seed(seed);
+    const auto out = attention(input, input, input, mask);
+    (out * upstream).sum().backward();
+    return std::make_pair(out.detach(), input.grad().clone());
+  };
+  const auto [cpu_out, cpu_grad] = run(AttentionKernel::cpu, 11);
+  const auto [explicit_out, explicit_grad] = run(AttentionKernel::explicit_formula, 11);
+  EXPECT_LT((cpu_out - explicit_out).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((cpu_grad - explicit_grad).abs().max().item<double>(), 1e-5);
+  const auto [other_out, other_grad] = run(AttentionKernel::cpu, 12);
+  EXPECT_GT((other_out - cpu_out).abs().max().item<double>(), 1e-2) << "another seed must drop other weights";
+}
+
+// Cached decoding hands the kernel [batch, heads, steps, head_dim] keys whose layout differs from
+// the projections' head-split views: the same result as the explicit formula.
+TEST(AttentionKernelsDropout, CpuKernelServesCachedDecoding) {
+  auto attention = make_attention(/*d_model=*/8, /*heads=*/2);
+  attention->to(torch::kFloat);
+  torch::NoGradGuard no_grad;
+  const auto memory = torch::randn({2, 7, 8});
+  const auto query = torch::randn({2, 1, 8});
+  const auto mask = torch::tensor({1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1}, torch::kBool).view({2, 1, 1, 7});
+  auto [k, v] = attention->project_kv(memory);
+  attention->set_kernel(AttentionKernel::cpu);
+  const auto fast = attention->attend_cached(query, k, v, mask);
+  attention->set_kernel(AttentionKernel::explicit_formula);
+  const auto reference = attention->attend_cached(query, k, v, mask);
+  EXPECT_LT((fast - reference).abs().max().item<double>(), 1e-5);
+}
+
+TEST(MultiHeadAttention, KernelChoiceFollowsLibTorchVersionAndDevice) {
   EXPECT_EQ(fused_attention_available(), static_cast<bool>(TMT_TORCH_AT_LEAST(2, 0)));
+  EXPECT_STREQ(automatic_attention_kernel(torch::kCPU), "cpu");
   MultiHeadAttention attention(/*d_model=*/4, /*heads=*/2, /*dropout=*/0.0);
-  EXPECT_EQ(attention->fused(), fused_attention_available());  // fused by default where it exists
-  attention->set_fused(false);
-  EXPECT_FALSE(attention->fused());
+  EXPECT_EQ(attention->kernel(), AttentionKernel::automatic);
+  attention->set_kernel(AttentionKernel::explicit_formula);
+  EXPECT_EQ(attention->kernel(), AttentionKernel::explicit_formula);
   if (fused_attention_available()) {
-    attention->set_fused(true);
-    EXPECT_TRUE(attention->fused());
+    attention->set_kernel(AttentionKernel::sdpa);
+    EXPECT_EQ(attention->kernel(), AttentionKernel::sdpa);
     return;
   }
   // LibTorch < 2.0 has no scaled_dot_product_attention: asking for it is an error, not a no-op.
   try {
-    attention->set_fused(true);
-    FAIL() << "set_fused(true) was accepted on LibTorch " << torch_version();
+    attention->set_kernel(AttentionKernel::sdpa);
+    FAIL() << "sdpa was accepted on LibTorch " << torch_version();
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("LibTorch >= 2.0"), std::string::npos) << message;
     EXPECT_NE(message.find(torch_version()), std::string::npos) << message;
   }
-  EXPECT_FALSE(attention->fused());
+  EXPECT_EQ(attention->kernel(), AttentionKernel::explicit_formula);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // (../shared/LABEL_SMOOTHING.md).
 
 #include "train/label_smoothing.h"
+#include "train/label_smoothing_cpu.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -149,6 +150,13 @@ TEST_P(CriterionEquivalence, MatchesMaterialisedReference) {
     const std::string what = "eps " + std::to_string(eps);
     expect_relative_near(value, ref, 1e-9, what + " value");
     expect_relative_near(grad, ref_grad, 1e-9, what + " gradient");
+
+    // Float logits on CPU take the row kernels (label_smoothing_cpu.h): float accuracy.
+    Tensor float_logits = logits.detach().to(torch::kFloat).requires_grad_();
+    Tensor float_value = fused(float_logits, target).loss;
+    Tensor float_grad = torch::autograd::grad({float_value}, {float_logits}, {up.to(torch::kFloat)})[0];
+    expect_relative_near(float_value, ref, 1e-5, what + " float value");
+    expect_relative_near(float_grad, ref_grad, 1e-6, what + " float gradient");
   }
 }
 
@@ -323,6 +331,61 @@ TEST(LabelSmoothing, ChunkBordersDoNotMatter) {
   Tensor ref_grad = torch::autograd::grad({ref}, {ref_logits})[0];
   EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-9 * ref.item<double>());
   EXPECT_LT((grad - ref_grad).abs().max().item<double>(), 1e-12);
+}
+
+// The row kernels at a real vocabulary size (not a multiple of the vector width) against the
+// double path, statistics included.
+TEST(LabelSmoothing, FloatRowKernelsMatchDoubleAtVocabularySize) {
+  torch::manual_seed(8);
+  const int64_t n = 37, k = 8003, pad = 0;
+  Tensor logits = torch::randn({n, k}, torch::kDouble) * 4.0;
+  Tensor target = torch::randint(1, k, {n}, torch::kLong);
+  target[3] = pad;
+  target[5] = logits[5].argmax();  // at least one correct row
+  CriterionConfig c = make_config(SmoothingVariant::annotated, LossForm::kl, LossReduction::mean, 0.1);
+  LabelSmoothingLoss criterion(c, k, pad);
+  Tensor d = logits.clone().requires_grad_();
+  Tensor f = logits.to(torch::kFloat).requires_grad_();
+  LossResult rd = criterion(d, target);
+  LossResult rf = criterion(f, target);
+  EXPECT_NEAR(rf.loss.item<double>(), rd.loss.item<double>(), 1e-5 * rd.loss.item<double>());
+  EXPECT_NEAR(rf.nll_sum.item<double>(), rd.nll_sum.item<double>(), 1e-5 * rd.nll_sum.item<double>());
+  EXPECT_EQ(rf.correct.item<int64_t>(), rd.correct.item<int64_t>());
+  EXPECT_GE(rf.correct.item<int64_t>(), 1);
+  Tensor gd = torch::autograd::grad({rd.loss}, {d})[0];
+  Tensor gf = torch::autograd::grad({rf.loss}, {f})[0];
+  // LibTorch's own float operators (taken for non-contiguous logits) as the yardstick.
+  Tensor ops = logits.to(torch::kFloat).t().contiguous().t().requires_grad_();
+  ASSERT_FALSE(criterion_rows_apply(ops));
+  Tensor go = torch::autograd::grad({criterion(ops, target).loss}, {ops})[0];
+  const double ops_error = (go.to(torch::kDouble) - gd).abs().max().item<double>();
+  const double kernel_error = (gf.to(torch::kDouble) - gd).abs().max().item<double>();
+  EXPECT_LT(kernel_error, 1e-7);
+  EXPECT_LE(kernel_error, 1.5 * ops_error) << "the kernels may not be less accurate than LibTorch's float operators";
+  EXPECT_TRUE(gf[3].eq(0).all().item<bool>());  // the padding row
+}
+
+TEST(LabelSmoothing, VectorisedExpIsWithinTwoUlpsOfStdExp) {
+  std::vector<float> x;
+  for (float v = -87.0f; v <= 88.0f; v += 0.0137f) x.push_back(v);
+  x.push_back(-0.0f);
+  std::vector<float> out(x.size());
+  exp_floats(x.data(), out.data(), static_cast<int64_t>(x.size()));
+  double worst = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double exact = std::exp(static_cast<double>(x[i]));
+    worst = std::max(worst, std::abs(out[i] - exact) / exact);
+  }
+  EXPECT_LT(worst, 2.5e-7);  // 2 ulp of float
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> edge{-inf, -100.0f, 100.0f, inf, std::nanf("")};
+  std::vector<float> edge_out(edge.size());
+  exp_floats(edge.data(), edge_out.data(), static_cast<int64_t>(edge.size()));
+  EXPECT_EQ(edge_out[0], 0.0f);
+  EXPECT_EQ(edge_out[1], 0.0f);
+  EXPECT_EQ(edge_out[2], inf);
+  EXPECT_EQ(edge_out[3], inf);
+  EXPECT_TRUE(std::isnan(edge_out[4]));
 }
 
 TEST(LabelSmoothing, EmptyBatchAndAllPadding) {

@@ -1,4 +1,4 @@
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -21,6 +21,8 @@ namespace {
 
 // Set in the restarted process: the core OpenBLAS had chosen on its own.
 constexpr const char* kRestartedVar = "TMT_OPENBLAS_RESTARTED";
+// Set in the restarted process when tmt chose GLIBC_TUNABLES.
+constexpr const char* kMallocVar = "TMT_MALLOC_TUNED";
 
 template <typename Function>
 Function openblas_symbol(const char* name) {
@@ -78,7 +80,13 @@ BlasInfo blas_info() {
 std::string cpu_engine_description() {
   const int threads = torch::get_num_threads();
   return "LibTorch " + torch_version() + ", " + std::to_string(threads) + " intra-op thread" + (threads == 1 ? "" : "s") +
-         "; BLAS: " + blas_info().describe();
+         "; BLAS: " + blas_info().describe() + "; malloc: " + malloc_description();
+}
+
+std::string malloc_description() {
+  const std::string tunables = env_or_empty("GLIBC_TUNABLES");
+  if (tunables.empty()) return "glibc defaults";
+  return "GLIBC_TUNABLES=" + tunables + (env_or_empty(kMallocVar).empty() ? "" : " (set by tmt)");
 }
 
 CpuFeatures cpu_features() {
@@ -129,36 +137,60 @@ double sgemm_relative_error() {
   return worst;
 }
 
-void ensure_fast_blas(char** argv) {
-  if (env_or_empty("TMT_OPENBLAS_CORETYPE") == "keep") return;
-  const std::string restarted = env_or_empty(kRestartedVar);
-  if (!env_or_empty("OPENBLAS_CORETYPE").empty()) {
-    if (restarted.empty()) return;  // the user's choice: never overridden
-    const double error = sgemm_relative_error();
-    if (!(error < 1e-4)) {
-      throw std::runtime_error("OpenBLAS core " + env_or_empty("OPENBLAS_CORETYPE") +
-                               ", which tmt chose because OpenBLAS took this CPU for " + restarted +
-                               ", multiplies wrongly (relative error " + std::to_string(error) +
-                               "); set TMT_OPENBLAS_CORETYPE=keep to use OpenBLAS's own choice");
-    }
-    return;
-  }
+namespace {
+
+// The core to restart OpenBLAS with, or "" (the user's or OpenBLAS's choice stands).
+std::string core_to_force() {
+  if (env_or_empty("TMT_OPENBLAS_CORETYPE") == "keep" || !env_or_empty("OPENBLAS_CORETYPE").empty()) return "";
   const BlasInfo info = blas_info();
-  if (!info.openblas) return;
+  if (!info.openblas) return "";
   const std::string pretend = env_or_empty("TMT_OPENBLAS_PRETEND_CORE");
-  const std::string detected = pretend.empty() ? info.core : pretend;
-  const std::string better = better_openblas_core(detected, cpu_features());
-  if (better.empty()) return;
-  setenv("OPENBLAS_CORETYPE", better.c_str(), /*overwrite=*/1);
-  setenv(kRestartedVar, detected.c_str(), /*overwrite=*/1);
+  return better_openblas_core(pretend.empty() ? info.core : pretend, cpu_features());
+}
+
+// In a process tmt restarted with OPENBLAS_CORETYPE: the new core must multiply correctly.
+void verify_forced_core() {
+  const std::string restarted = env_or_empty(kRestartedVar);
+  if (restarted.empty() || env_or_empty("OPENBLAS_CORETYPE").empty()) return;
+  const double error = sgemm_relative_error();
+  if (!(error < 1e-4)) {
+    throw std::runtime_error("OpenBLAS core " + env_or_empty("OPENBLAS_CORETYPE") +
+                             ", which tmt chose because OpenBLAS took this CPU for " + restarted +
+                             ", multiplies wrongly (relative error " + std::to_string(error) +
+                             "); set TMT_OPENBLAS_CORETYPE=keep to use OpenBLAS's own choice");
+  }
+}
+
+}  // namespace
+
+void ensure_fast_cpu_runtime(char** argv, bool training) {
+  verify_forced_core();
+  const std::string core = core_to_force();
+  const bool tune_malloc = training && std::getenv("GLIBC_TUNABLES") == nullptr;
+  if (core.empty() && !tune_malloc) return;
+  if (!core.empty()) {
+    const std::string pretend = env_or_empty("TMT_OPENBLAS_PRETEND_CORE");
+    setenv(kRestartedVar, pretend.empty() ? blas_info().core.c_str() : pretend.c_str(), /*overwrite=*/1);
+    setenv("OPENBLAS_CORETYPE", core.c_str(), /*overwrite=*/1);
+  }
+  if (tune_malloc) {
+    setenv("GLIBC_TUNABLES", kTrainingMallocTunables, /*overwrite=*/1);
+    setenv(kMallocVar, "1", /*overwrite=*/1);
+  }
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
-  // Still here: the restart failed. Carry on with the slow kernels rather than not at all.
-  std::fprintf(stderr, "tmt: warning: OpenBLAS runs its generic %s kernels on a CPU that has %s; restarting with "
-                       "OPENBLAS_CORETYPE=%s failed (%s): set it yourself for about 6x faster matrix products\n",
-               detected.c_str(), better == "SkylakeX" ? "AVX-512" : "AVX2", better.c_str(), std::strerror(errno));
-  unsetenv("OPENBLAS_CORETYPE");
-  unsetenv(kRestartedVar);
+  // Still here: the restart failed. Carry on as we are rather than not at all.
+  std::fprintf(stderr, "tmt: warning: restarting with tuned settings failed (%s)%s\n", std::strerror(errno),
+               core.empty() ? "" : ("; OpenBLAS runs generic kernels: set OPENBLAS_CORETYPE=" + core +
+                                    " for several times faster matrix products").c_str());
+  if (!core.empty()) {
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv(kRestartedVar);
+  }
+  if (tune_malloc) {
+    unsetenv("GLIBC_TUNABLES");
+    unsetenv(kMallocVar);
+  }
 }
 
 }  // namespace tmt

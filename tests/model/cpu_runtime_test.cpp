@@ -1,4 +1,4 @@
-#include "model/cpu_blas.h"
+#include "model/cpu_runtime.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,76 @@
+#pragma once
+// What the CPU side of a run depends on besides tmt's own code, and the settings that make it
+// fast, applied by restarting the program once with the right environment (both are read only
+// when the program is loaded):
+// - The BLAS LibTorch multiplies with. OpenBLAS (Debian's LibTorch calls it) picks its kernels
+//   from the CPU model; a release that does not know a new CPU falls back to Prescott's SSE3
+//   kernels, six times slower than the AVX-512 ones on the same chip. OPENBLAS_CORETYPE fixes it.
+// - glibc's allocator. A training update allocates and frees tensors of tens of megabytes, which
+//   glibc maps and unmaps each time: every page is faulted in and zeroed again, a fifth of an
+//   update on a 2-core VM. GLIBC_TUNABLES keeps freed memory for reuse and backs it with
+//   transparent huge pages.
+
+#include <string>
+
+namespace tmt {
+
+/// What the process multiplies with. Read through dlsym, so it also works (and says so) when
+/// LibTorch brings another BLAS (pip's LibTorch links MKL statically).
+struct BlasInfo {
+  bool openblas = false;
+  std::string config;  // openblas_get_config(): version, build options and the chosen core
+  std::string core;    // openblas_get_corename(): "Zen", "SkylakeX", "Prescott"...
+  int threads = -1;    // OpenBLAS's own worker threads (not LibTorch's intra-op threads)
+  std::string origin;  // who chose the core: "detected", "OPENBLAS_CORETYPE=...", "set by tmt..."
+
+  /// One line for logs: "OpenBLAS 0.3.21 core Zen (detected), 2 threads".
+  std::string describe() const;
+};
+
+BlasInfo blas_info();
+
+/// One line for logs: "LibTorch 1.13.0, 1 intra-op thread; BLAS: OpenBLAS 0.3.21 core Zen (detected),
+/// 2 threads; malloc: glibc defaults".
+std::string cpu_engine_description();
+
+/// The instruction sets that decide which OpenBLAS kernels a CPU can run.
+struct CpuFeatures {
+  bool avx2 = false;
+  bool fma = false;
+  bool avx512 = false;  // F, BW, VL, DQ and CD: what OpenBLAS's SkylakeX kernels use
+  bool amd = false;
+};
+
+/// This CPU's features (the OS's support for the wider registers included).
+CpuFeatures cpu_features();
+
+/// The OpenBLAS core to ask for instead of `detected`, or "" to keep it: a core without AVX2
+/// kernels (Prescott, Nehalem, Sandybridge...) on a CPU that has AVX2 and FMA gets SkylakeX
+/// (with AVX-512), Zen (AMD) or Haswell. Unknown names are kept.
+std::string better_openblas_core(const std::string& detected, const CpuFeatures& cpu);
+
+/// The GLIBC_TUNABLES a training process runs with: freed memory stays in the heap (no mmap for
+/// large blocks, no trimming) and is backed by transparent huge pages.
+inline constexpr const char* kTrainingMallocTunables =
+    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736";
+
+/// Called first thing in main(). Restarts the program once (execv of /proc/self/exe, same
+/// arguments) when
+/// - OpenBLAS fell back to a generic core on a CPU that can do better, and neither
+///   OPENBLAS_CORETYPE nor TMT_OPENBLAS_CORETYPE=keep says otherwise: with OPENBLAS_CORETYPE set;
+///   the restarted process checks a matrix product against double precision before it trusts
+///   the new core and throws std::runtime_error if it is wrong;
+/// - `training` and GLIBC_TUNABLES is unset: with kTrainingMallocTunables.
+/// Returns normally when nothing needs doing. TMT_OPENBLAS_PRETEND_CORE=NAME makes the check see
+/// NAME as detected (for tests).
+void ensure_fast_cpu_runtime(char** argv, bool training);
+
+/// How glibc's allocator is tuned: "glibc defaults", "GLIBC_TUNABLES=... (set by tmt)", or the
+/// user's GLIBC_TUNABLES.
+std::string malloc_description();
+
+/// Largest relative error of float matrix products (odd sizes, so the kernels' edge code runs
+/// too) against the same products accumulated in double. About 1e-6 for a working kernel.
+double sgemm_relative_error();
+
+}  // namespace tmt
