@@ -110,6 +110,7 @@ bool parse(const std::string& text, bool& value) {
 }
 
 // Every value of each enum read from YAML, in the order messages list them.
+std::vector<InitScheme> all(InitScheme) { return {InitScheme::annotated, InitScheme::fairseq}; }
 std::vector<DataKind> all(DataKind) { return {DataKind::copy, DataKind::parallel}; }
 std::vector<SubwordModel> all(SubwordModel) { return {SubwordModel::bpe, SubwordModel::unigram}; }
 std::vector<SmoothingVariant> all(SmoothingVariant) {
@@ -243,6 +244,7 @@ std::vector<Field> fields(Config& c) {
       scalar("model", "share_embeddings", m.share_embeddings),
       scalar("model", "pre_norm", m.pre_norm),
       scalar("model", "max_positions", m.max_positions),
+      scalar("model", "init", m.init),
       scalar("data", "kind", d.kind),
       scalar("data", "vocab_size", d.vocab_size),
       scalar("data", "seq_len", d.seq_len),

@@ -26,6 +26,8 @@ void require_dropout(const char* key, double value) {
 
 }  // namespace
 
+const char* to_string(InitScheme scheme) { return scheme == InitScheme::annotated ? "annotated" : "fairseq"; }
+
 void ModelConfig::validate() const {
   require_positive("layers", layers);
   require_positive("d_model", d_model);

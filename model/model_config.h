@@ -6,6 +6,16 @@
 
 namespace tmt {
 
+/// How parameters start. Both give LayerNorm gains 1 and biases 0, and Xavier-uniform matrices.
+enum class InitScheme {
+  annotated,  // the Annotated Transformer: Xavier-uniform on the embeddings too (tied 8000 x 128:
+              // entries of std 0.016, token vectors of norm 0.18 before the sqrt(d) scale)
+  fairseq,    // fairseq's transformer: embeddings N(0, d_model^-1/2) with the padding row 0,
+              // q/k/v projections Xavier-uniform with gain 1/sqrt(2)
+};
+
+const char* to_string(InitScheme scheme);
+
 /// Hyperparameters of the Transformer; the vocabulary is supplied by the data at build time.
 struct ModelConfig {
   int64_t layers = 6;              // N, encoder and decoder each (paper: 6)
@@ -20,6 +30,8 @@ struct ModelConfig {
   bool pre_norm = false;           // false: post-norm as in the paper; true: pre-norm with final
                                    // LayerNorms (the Annotated Transformer's layout)
   int64_t max_positions = 1024;    // longest sequence the sinusoidal table covers
+  InitScheme init = InitScheme::fairseq;  // fairseq's: with Adam at the learning rates small models
+                                          // need, annotated's tiny tied embeddings learn erratically
 
   /// Throws std::invalid_argument naming the key when a value is out of range.
   void validate() const;

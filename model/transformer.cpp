@@ -1,5 +1,6 @@
 #include "model/transformer.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -209,14 +210,34 @@ TransformerImpl::TransformerImpl(const ModelConfig& config, const VocabInfo& voc
     decoder_norm = register_module("decoder_norm", torch::nn::LayerNorm(norm));
   }
 
-  // The Annotated Transformer's init: Xavier-uniform for every matrix (embeddings included),
-  // zero biases; the only vectors named "weight" are LayerNorm gains, which start at one.
+  initialize();
+}
+
+void TransformerImpl::initialize() {
+  // Both schemes: Xavier-uniform for every matrix, zero biases; the only vectors named "weight"
+  // are LayerNorm gains, which start at one. The annotated scheme stops there (embeddings
+  // included); fairseq's draws embeddings and an untied output projection from N(0, d^-1/2),
+  // zeroes the embeddings' padding row, and gives the q/k/v projections gain 1/sqrt(2).
   torch::NoGradGuard no_grad;
+  const bool fairseq = config_.init == InitScheme::fairseq;
+  auto ends_with = [](const std::string& name, const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
   for (const auto& item : named_parameters()) {
     auto& p = item.value();
+    const std::string& name = item.key();
     if (p.dim() > 1) {
-      torch::nn::init::xavier_uniform_(p);
-    } else if (item.key().size() >= 4 && item.key().substr(item.key().size() - 4) == "bias") {
+      const bool embedding = ends_with(name, "embed.weight");
+      const bool vocabulary = embedding || name == "output_proj.weight";  // rows are pieces
+      const bool qkv = ends_with(name, "q_proj.weight") || ends_with(name, "k_proj.weight") ||
+                       ends_with(name, "v_proj.weight");
+      if (fairseq && vocabulary) {
+        p.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(config_.d_model)));
+        if (embedding) p[vocab_.pad_id].zero_();
+      } else {
+        torch::nn::init::xavier_uniform_(p, fairseq && qkv ? 1.0 / std::sqrt(2.0) : 1.0);
+      }
+    } else if (ends_with(name, "bias")) {
       p.zero_();
     } else {
       p.fill_(1.0);

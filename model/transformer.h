@@ -80,6 +80,8 @@ class TransformerImpl : public torch::nn::Module {
   // Dropout(scaled source or target embedding + positions) for tokens [batch, len];
   // `start` is the position of the first token (incremental decoding feeds one at a time).
   torch::Tensor embed_tokens(const torch::Tensor& tokens, bool is_source, int64_t start = 0);
+  // Draws the parameters as config_.init says.
+  void initialize();
 
   ModelConfig config_;
   VocabInfo vocab_;

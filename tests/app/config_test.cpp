@@ -48,6 +48,7 @@ void expect_same(const Config& a, const Config& b) {
   EXPECT_EQ(a.model.share_embeddings, b.model.share_embeddings);
   EXPECT_EQ(a.model.pre_norm, b.model.pre_norm);
   EXPECT_EQ(a.model.max_positions, b.model.max_positions);
+  EXPECT_EQ(a.model.init, b.model.init);
   EXPECT_EQ(a.data.kind, b.data.kind);
   EXPECT_EQ(a.data.vocab_size, b.data.vocab_size);
   EXPECT_EQ(a.data.seq_len, b.data.seq_len);
@@ -154,7 +155,7 @@ std::vector<std::string> keys_of(const std::string& yaml) {
 const std::vector<std::string> kAllKeys = {
     "model.layers", "model.d_model", "model.d_ff", "model.heads", "model.dropout",
     "model.attention_dropout", "model.share_embeddings", "model.pre_norm",
-    "model.max_positions", "data.kind", "data.vocab_size", "data.seq_len", "data.batch_size",
+    "model.max_positions", "model.init", "data.kind", "data.vocab_size", "data.seq_len", "data.batch_size",
     "data.valid_size", "data.dir", "data.src_lang", "data.tgt_lang", "data.train_prefix",
     "data.valid_prefix", "data.test_prefixes", "data.subword_model", "data.character_coverage",
     "data.spm_sentences", "data.max_len", "data.max_ratio", "data.skip_invalid", "data.max_tokens",
@@ -311,7 +312,7 @@ TEST(ConfigErrorTest, UnknownKeySuggestsTheNearestKnownKey) {
 TEST(ConfigErrorTest, UnknownKeyListsKnownKeysWhenNothingIsClose) {
   EXPECT_EQ(parse_error("model:\n  layers: 2\n  colour: red\n"),
             "x.yaml:3:3: unknown key 'model.colour' (known keys: layers, d_model, d_ff, heads, "
-            "dropout, attention_dropout, share_embeddings, pre_norm, max_positions)");
+            "dropout, attention_dropout, share_embeddings, pre_norm, max_positions, init)");
 }
 
 TEST(ConfigErrorTest, KeyInTheWrongSectionNamesTheRightOne) {
