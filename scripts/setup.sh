@@ -2,27 +2,40 @@
 # Installs the build dependencies from Debian's registry, fetches the SentencePiece source,
 # and configures and builds tmt into build/ (Release). Idempotent; runs as root or via sudo.
 #
-#   scripts/setup.sh [--debug] [--no-install] [--jobs N]
+#   scripts/setup.sh [--debug] [--no-install] [--jobs N] [--torch debian|pip]
 #
 #   --debug        also configure and build a Debug tree in build-debug/
 #   --no-install   skip apt-get (dependencies already present)
 #   --jobs N       parallel build jobs (default: number of cores)
+#   --torch pip    instead of build/, the GPU-ready tree build-torch2/: torch==2.11.0 from PyPI
+#                  (LibTorch 2.x with CUDA 13, MKL and oneDNN) into the ignored virtual environment
+#                  .venv-torch2/ (pip's download cache is reused between runs), then tmt built
+#                  against it with TMT_WITH_CUDA and TMT_WITH_NCCL. Needs the CUDA toolkit
+#                  (nvcc; /usr/local/cuda or CUDAToolkit_ROOT) to configure, not a GPU to run the
+#                  tests. Any other LibTorch 2.x: cmake -DCMAKE_PREFIX_PATH="TORCH;TORCH/share/cmake"
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 debug=0
 install=1
 jobs=$(nproc)
+torch=debian
+torch_version=2.11.0
 while [ $# -gt 0 ]; do
   case "$1" in
     --debug) debug=1 ;;
     --no-install) install=0 ;;
     --jobs) jobs="$2"; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --torch) torch="$2"; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+case "$torch" in
+  debian|pip) ;;
+  *) echo "setup.sh: --torch must be debian or pip, got '$torch'" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev
@@ -31,6 +44,7 @@ packages=(
   nlohmann-json3-dev zlib1g-dev libutf8proc-dev libgloo-dev
   python3 python3-matplotlib
 )
+[ "$torch" = pip ] && packages+=(python3-venv python3-pip)
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -83,10 +97,29 @@ fi
 
 configure_and_build() {
   local dir="$1" type="$2"
+  shift 2
   cmake -S "$root" -B "$root/$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" \
-        -DTMT_SENTENCEPIECE_SOURCE="$spm_dir"
+        -DTMT_SENTENCEPIECE_SOURCE="$spm_dir" "$@"
   cmake --build "$root/$dir" -j "$jobs"
 }
+
+if [ "$torch" = pip ]; then
+  venv="$root/.venv-torch2"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  if ! "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$torch_version')" 2>/dev/null; then
+    "$venv/bin/python" -m pip install -q "torch==$torch_version"
+  fi
+  torch_dir=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)
+  cuda_args=()
+  if [ -z "${CUDAToolkit_ROOT:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
+    cuda_args=(-DCUDAToolkit_ROOT=/usr/local/cuda -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
+  fi
+  # torch/ first: its lib/ must win over a Debian libtorch in /usr/lib.
+  configure_and_build build-torch2 Release "-DCMAKE_PREFIX_PATH=$torch_dir;$torch_dir/share/cmake" \
+    -DTMT_WITH_NCCL=ON "${cuda_args[@]}"
+  echo "setup.sh: built $root/build-torch2/tmt against LibTorch $torch_version (pip)"
+  exit 0
+fi
 
 configure_and_build build Release
 [ "$debug" -eq 1 ] && configure_and_build build-debug Debug
