@@ -61,6 +61,7 @@ int run_cli(int argc, char** argv) {
   translate_cmd->add_option("--alpha", translate.alpha, "Length penalty exponent (default: decode.alpha, the paper's 0.6)")->check(CLI::NonNegativeNumber);
   translate_cmd->add_option("--nbest", translate.nbest, "Translations per line, as 'LINE ||| TEXT ||| SCORE' when > 1")->check(CLI::PositiveNumber);
   translate_cmd->add_option("--max-tokens", translate.max_tokens, "Source tokens per decoding batch")->check(CLI::PositiveNumber);
+  translate_cmd->add_option("--device", translate.device, "auto (default: cuda:0 when there is a GPU), cpu, cuda or cuda:N");
   translate_cmd->add_option("--set", translate.overrides, "Override a config key: section.key=value (repeatable)");
   translate_cmd->add_option("-i,--input", translate.input, "Input file (default: stdin)");
   translate_cmd->add_option("-o,--output", translate.output, "Output file (default: stdout)");

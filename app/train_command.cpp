@@ -483,7 +483,7 @@ int train_command(const RunArgs& args) {
   const std::string config_yaml = to_yaml(config);
   if (env.is_main()) write_text_atomically((fs::path(run_dir) / "config.yaml").string(), config_yaml);
 
-  if (device.is_cuda()) allow_tf32();
+  if (device.is_cuda()) configure_cuda_kernels();
   if (config.train.threads > 0) torch::set_num_threads(static_cast<int>(config.train.threads));
   torch::manual_seed(config.train.seed);  // the same initial weights on every rank
   RunData data = open_data(config, run_dir, args.config, resumed ? resumed->data_position : torch::Tensor(),

@@ -22,6 +22,7 @@
 #include "decode/beam_search.h"
 #include "decode/greedy.h"
 #include "model/cpu_runtime.h"
+#include "model/torch_compat.h"
 #include "train/checkpoint.h"
 
 namespace tmt {
@@ -118,9 +119,10 @@ std::vector<std::string> translate_copy(Transformer& model, const Config& config
   fit_to_model(sources, config, /*text=*/false);
   std::vector<std::string> outputs(sources.size());
   for (const auto& rows : decode_batches(sources, config.decode.max_tokens)) {
-    const torch::Tensor src = pad_batch(sources, rows, model->vocab().pad_id);
+    const torch::Tensor src = pad_batch(sources, rows, model->vocab().pad_id).to(model->parameters().front().device());
     const int64_t max_len = std::min(max_output_length(config.decode, src.size(1)), config.model.max_positions - 1);
-    const torch::Tensor out = greedy_decode(model, src, CopyTask::kStartId, /*end_id=*/-1, max_len);
+    const torch::Tensor out =
+        greedy_decode(model, src, CopyTask::kStartId, /*end_id=*/-1, max_len).to(torch::kCPU);  // [rows, max_len]
     for (size_t r = 0; r < rows.size(); ++r) {
       std::ostringstream line;
       line << CopyTask::kStartId;
@@ -183,8 +185,11 @@ int translate_command(const TranslateArgs& args) {
   if (args.max_tokens > 0) config.decode.max_tokens = args.max_tokens;
   config.decode.validate();
 
+  const torch::Device device = resolve_device(args.device);
+  if (device.is_cuda()) configure_cuda_kernels();
   Transformer model(config.model, header.vocab);
   load_weights(checkpoint.model, *model, args.checkpoint);
+  model->to(device);
   model->eval();
   const std::vector<std::string> lines = read_lines(args.input);
   const auto start = std::chrono::steady_clock::now();
@@ -216,8 +221,8 @@ int translate_command(const TranslateArgs& args) {
     write_text_atomically(args.output, text.str());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("[decode] {} lines in {:.2f} s ({:.1f} lines/s), beam {}; CPU: {}", lines.size(), seconds,
-               static_cast<double>(lines.size()) / std::max(seconds, 1e-9), config.decode.beam_size,
+  spdlog::info("[decode] {} lines in {:.2f} s ({:.1f} lines/s), beam {}, device {}; CPU: {}", lines.size(), seconds,
+               static_cast<double>(lines.size()) / std::max(seconds, 1e-9), config.decode.beam_size, device.str(),
                cpu_engine_description());
   return 0;
 }

@@ -3,7 +3,7 @@
 
     python3 bench/reference_transformer.py BATCHES [--device cpu|cuda|cuda:N|auto]
         [--criterion materialised|rowwise|fused] [--attention auto|explicit|fused]
-        [--adam-foreach default|on|off] [--threads N] [--bf16] [--peak-tflops X]
+        [--adam-foreach default|on|off] [--threads N] [--bf16] [--compile] [--peak-tflops X]
 
 BATCHES is the file `bench_train --save-batches` writes: a tuple (settings as JSON, tuple of
 (src, tgt_in, tgt_out) int64 tensors[, tuple of (name, tensor) initial parameters]). The
@@ -316,6 +316,8 @@ def main():
                         help="intra-op threads (default: bench_train's count, from the batches file)")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
     parser.add_argument("--peak-tflops", type=float, default=0.0, help="for model FLOP utilisation")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the model's forward (torch >= 2.0; compiled during the warm-up updates)")
     parser.add_argument("--adam-foreach", choices=["default", "on", "off"], default="default",
                         help="torch.optim.Adam's foreach (multi-tensor) path; tmt's Adam is a per-tensor loop, "
                              "like 'off'; 'default' is this torch's choice (on for CUDA in torch 2.x)")
@@ -362,6 +364,9 @@ def main():
             sys.exit("reference_transformer.py: parameter names differ from tmt's: " + ", ".join(sorted(differ)))
         model.load_state_dict(weights, strict=False)  # strict would want the position table, a buffer
     model = model.to(device)
+    if args.compile and not hasattr(torch, "compile"):
+        sys.exit("reference_transformer.py: --compile needs torch >= 2.0, this is " + torch.__version__)
+    forward = torch.compile(model) if args.compile else model
     params = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.Adam(model.parameters(), lr=0.0, betas=(s["adam_beta1"], s["adam_beta2"]),
                                  eps=s["adam_eps"], foreach={"default": None, "on": True, "off": False}[args.adam_foreach])
@@ -379,7 +384,7 @@ def main():
             group["lr"] = lr
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(src, tgt_in)
+            logits = forward(src, tgt_in)
         logits = logits.reshape(-1, logits.size(-1)).float()
         target = tgt_out.reshape(-1)
         loss_sum, gold_logp = criterion(logits, target, s)
@@ -439,9 +444,9 @@ def main():
              "tied embeddings" if s["share_embeddings"] else "untied embeddings",
              "pre-norm" if s["pre_norm"] else "post-norm", params, s["parameters"],
              "same" if params == s["parameters"] else "DIFFERENT"))
-    print("  batch          %d sentences x %d source x %d target tokens, %s, %s attention, %d warm-up + %d timed updates"
+    print("  batch          %d sentences x %d source x %d target tokens, %s, %s attention, %d warm-up + %d timed updates%s"
           % (batch, src_len, tgt_len, "bf16 autocast" if bf16 else "fp32", "fused" if s["fused"] else "explicit",
-             warmup, iters))
+             warmup, iters, ", torch.compile" if args.compile else ""))
     print("  criterion      %s %s %s, eps %g, %s target; Adam foreach=%s"
           % (s["smoothing_variant"], s["loss_form"], s["loss_reduction"], s["label_smoothing"], args.criterion,
              foreach))
@@ -457,7 +462,8 @@ def main():
         print("  same function  first batch, initial weights, eval mode: loss %.8f (tmt %.8f), relative difference %.2e: %s"
               % (check["pytorch"], check["tmt"], check["rel_diff"], "ok" if check["rel_diff"] < 1e-4 else "DIFFERENT"))
     result = {
-        "impl": "pytorch", "criterion": args.criterion, "config": s["config"], "device": str(device),
+        "impl": "pytorch-compile" if args.compile else "pytorch", "criterion": args.criterion, "config": s["config"],
+        "device": str(device),
         "torch": torch.__version__, "threads": torch.get_num_threads(), "default_threads": default_threads,
         "openblas_threads": openblas_threads(),
         "dtype": "bf16" if bf16 else "fp32",

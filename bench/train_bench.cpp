@@ -223,7 +223,7 @@ int run(const Args& a) {
                  static_cast<long long>(config.train.update_freq));
   }
   if (config.train.threads > 0) torch::set_num_threads(static_cast<int>(config.train.threads));
-  tmt::allow_tf32();
+  tmt::configure_cuda_kernels();
   torch::manual_seed(config.train.seed);
 
   const tmt::VocabInfo vocab{vocab_size, vocab_size, tmt::kPadId};

@@ -40,10 +40,34 @@ torch::Device resolve_device(const std::string& spec) {
   throw std::invalid_argument("device must be auto, cpu, cuda or cuda:N, got '" + spec + "'");
 }
 
+bool cuda_built() {
+#ifdef TMT_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
 void allow_tf32() {
 #ifdef TMT_WITH_CUDA
   at::globalContext().setFloat32MatmulPrecision("high");
   at::globalContext().setAllowTF32CuDNN(true);
+#endif
+}
+
+void disallow_tf32() {
+#ifdef TMT_WITH_CUDA
+  at::globalContext().setFloat32MatmulPrecision("highest");
+  at::globalContext().setAllowTF32CuDNN(false);
+#endif
+}
+
+void configure_cuda_kernels() {
+#ifdef TMT_WITH_CUDA
+  allow_tf32();
+#if TMT_TORCH_AT_LEAST(2, 5)
+  at::globalContext().setSDPUseCuDNN(false);
+#endif
 #endif
 }
 
@@ -125,6 +149,15 @@ int64_t peak_memory_bytes(const torch::Device& device) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+int64_t allocated_memory_bytes(const torch::Device& device) {
+#ifdef TMT_WITH_CUDA
+  if (device.is_cuda()) return c10::cuda::CUDACachingAllocator::getDeviceStats(device.index()).allocated_bytes[0].current;
+#else
+  (void)device;
+#endif
+  return 0;
 }
 
 void reset_peak_memory(const torch::Device& device) {

@@ -20,12 +20,23 @@ inline std::string torch_version() { return TORCH_VERSION; }
 /// True when LibTorch was built with CUDA and a device is visible.
 inline bool cuda_available() { return torch::cuda::is_available(); }
 
+/// True when tmt was compiled against a LibTorch with CUDA (whether or not a GPU is present).
+bool cuda_built();
+
 /// The device a `device:` key names: auto (cuda:0 when available, else cpu), cpu, cuda, cuda:N.
 /// Throws std::invalid_argument for other spellings or a CUDA device that is not there.
 torch::Device resolve_device(const std::string& spec);
 
 /// Lets float32 matrix products use TF32 tensor cores (Ampere and later); a no-op on CPU.
 void allow_tf32();
+/// Back to full float32 products (LibTorch's default); tests that compare with the CPU use it.
+void disallow_tf32();
+
+/// What tmt runs with on a GPU: TF32 products, and scaled_dot_product_attention without its
+/// cuDNN backend (LibTorch >= 2.5 picks it for bf16 on Hopper; it builds a graph for every new
+/// batch shape, ~100 ms each, and its steady state was slower than the memory-efficient kernel
+/// on an H200: docs/RESULTS.md). A no-op on CPU builds.
+void configure_cuda_kernels();
 
 /// Runs the enclosed forward pass under bf16 autocast on CUDA (weights and optimizer state
 /// stay fp32). Does nothing when disabled or on CPU.
@@ -53,5 +64,7 @@ void set_rng_state(const torch::Device& device, const torch::Tensor& state);
 /// set size on CPU (which cannot be reset).
 int64_t peak_memory_bytes(const torch::Device& device);
 void reset_peak_memory(const torch::Device& device);
+/// Memory the CUDA allocator holds for tensors now; 0 on CPU.
+int64_t allocated_memory_bytes(const torch::Device& device);
 
 }  // namespace tmt

@@ -34,6 +34,14 @@ int parse_int(const char* name, const char* text, int min, int max) {
 
 }  // namespace
 
+bool nccl_built() {
+#ifdef TMT_WITH_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
 DistributedEnv distributed_env(const std::function<const char*(const char*)>& getenv) {
   DistributedEnv env;
   const auto first = [&](const char* a, const char* b) -> std::pair<const char*, const char*> {

@@ -31,6 +31,9 @@ DistributedEnv distributed_env(const std::function<const char*(const char*)>& ge
   return std::getenv(name);
 });
 
+/// True when this tmt was built with c10d's NCCL backend (-DTMT_WITH_NCCL=ON, CUDA LibTorch).
+bool nccl_built();
+
 /// A process group over all ranks of the job.
 class Communicator {
  public:

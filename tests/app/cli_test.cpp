@@ -117,6 +117,29 @@ TEST(Cli, CopyTaskTrainsAndCopiesExactly) {
             "tmt: [decode] error: input line 1: 'x' is not a token id (the copy task reads space-separated integers)\n");
 }
 
+// --device cpu gives the same output as the default; a device that is not there is refused.
+TEST(Cli, TranslateDeviceOption) {
+  const fs::path dir = scratch("translate_device");
+  const Result train = run_tmt(dir, "train -c '" + kCopyConfig + "' --run-dir run --set train.max_updates=2");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  const std::string input = "1 2 3 4\n1 5 6\n";
+  const Result automatic = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt", input);
+  const Result cpu = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --device cpu", input);
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_NE(cpu.err.find("device cpu"), std::string::npos) << cpu.err;
+  if (!cuda_available()) EXPECT_EQ(automatic.out, cpu.out);
+
+  const Result wrong = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --device tpu", input);
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("device must be auto, cpu, cuda or cuda:N, got 'tpu'"), std::string::npos) << wrong.err;
+  if (!cuda_available()) {
+    const Result missing = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt --device cuda", input);
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("sees no CUDA device"), std::string::npos) << missing.err;
+  }
+}
+
 TEST(Cli, TinyCorpusPreparesAndTrains) {
   const fs::path dir = tiny_corpus_dir("corpus");
   const Result prep = run_tmt(dir, "prepare -c tiny.yaml --run-dir run");
