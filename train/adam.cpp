@@ -15,22 +15,52 @@ Adam::Adam(NamedTensors params, double beta1, double beta2, double eps)
   }
 }
 
-void Adam::step(double lr) {
-  torch::NoGradGuard no_grad;
+Adam::StepSizes Adam::next_step(double lr) {
   ++steps_;
   const double correction1 = 1.0 - std::pow(beta1_, static_cast<double>(steps_));
   const double correction2 = 1.0 - std::pow(beta2_, static_cast<double>(steps_));
-  const double step_size = lr / correction1;
-  const double sqrt_correction2 = std::sqrt(correction2);
+  return {lr / correction1, std::sqrt(correction2)};
+}
+
+void Adam::step(double lr) {
+  if (!params_.empty() && params_.front().second.is_cuda()) {
+    step_multi_tensor(lr);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  const StepSizes sizes = next_step(lr);
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor& p = params_[i].second;
     const torch::Tensor& grad = p.grad();
     if (!grad.defined()) continue;
     exp_avg_[i].mul_(beta1_).add_(grad, 1.0 - beta1_);
     exp_avg_sq_[i].mul_(beta2_).addcmul_(grad, grad, 1.0 - beta2_);
-    const torch::Tensor denom = (exp_avg_sq_[i].sqrt() / sqrt_correction2).add_(eps_);
-    p.addcdiv_(exp_avg_[i], denom, -step_size);
+    const torch::Tensor denom = (exp_avg_sq_[i].sqrt() / sizes.sqrt_correction2).add_(eps_);
+    p.addcdiv_(exp_avg_[i], denom, -sizes.step_size);
   }
+}
+
+void Adam::step_multi_tensor(double lr) {
+  torch::NoGradGuard no_grad;
+  const StepSizes sizes = next_step(lr);
+  std::vector<torch::Tensor> params, grads, exp_avg, exp_avg_sq;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const torch::Tensor& grad = params_[i].second.grad();
+    if (!grad.defined()) continue;
+    params.push_back(params_[i].second);
+    grads.push_back(grad);
+    exp_avg.push_back(exp_avg_[i]);
+    exp_avg_sq.push_back(exp_avg_sq_[i]);
+  }
+  if (params.empty()) return;
+  at::_foreach_mul_(exp_avg, beta1_);
+  at::_foreach_add_(exp_avg, grads, 1.0 - beta1_);
+  at::_foreach_mul_(exp_avg_sq, beta2_);
+  at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - beta2_);
+  std::vector<torch::Tensor> denom = at::_foreach_sqrt(exp_avg_sq);
+  at::_foreach_div_(denom, sizes.sqrt_correction2);
+  at::_foreach_add_(denom, eps_);
+  at::_foreach_addcdiv_(params, exp_avg, denom, -sizes.step_size);
 }
 
 void Adam::zero_grad() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/named_tensors.h"
 
@@ -17,8 +18,12 @@ class Adam {
   /// `params` are updated in place from their .grad(); the moments start at zero.
   Adam(NamedTensors params, double beta1, double beta2, double eps);
 
-  /// One update with learning rate `lr`; parameters without a gradient are left alone.
+  /// One update with learning rate `lr`; parameters without a gradient are left alone. On CUDA
+  /// it is step_multi_tensor.
   void step(double lr);
+  /// The same update as multi-tensor (foreach) kernels, a few launches for all parameters; equal
+  /// to step's per-tensor loop (a test checks it on CPU).
+  void step_multi_tensor(double lr);
   void zero_grad();
 
   /// Updates applied so far (the bias-correction step count).
@@ -32,6 +37,13 @@ class Adam {
   void load_state(const NamedTensors& state, int64_t steps, const std::string& origin);
 
  private:
+  struct StepSizes {
+    double step_size;         // lr / (1 - beta1^t)
+    double sqrt_correction2;  // sqrt(1 - beta2^t)
+  };
+  /// Counts the step and returns its bias-corrected sizes.
+  StepSizes next_step(double lr);
+
   NamedTensors params_;
   std::vector<torch::Tensor> exp_avg_;
   std::vector<torch::Tensor> exp_avg_sq_;

@@ -16,11 +16,13 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 // Rows are processed in chunks of about this many logits, bounding the temporaries of
-// log-sum-exp (and of the dtype upcast for half-precision logits) independently of N.
-constexpr int64_t kChunkElements = int64_t{1} << 22;
-
-int64_t rows_per_chunk(int64_t num_classes) {
-  return std::max<int64_t>(1, kChunkElements / std::max<int64_t>(num_classes, 1));
+// log-sum-exp (and of the dtype upcast for half-precision logits) independently of N: 16 MiB
+// of float on a CPU, 256 MiB on a GPU, where each chunk costs ~15 kernel launches and small
+// chunks leave the criterion launch-bound (25k x 37k logits: 221 chunks of 4M took 53 ms on an
+// H200, against 22 ms for the materialised target).
+int64_t rows_per_chunk(const Tensor& logits) {
+  const int64_t elements = logits.is_cuda() ? int64_t{1} << 26 : int64_t{1} << 22;
+  return std::max<int64_t>(1, elements / std::max<int64_t>(logits.size(1), 1));
 }
 
 // Statistics are accumulated in double for double logits and in float otherwise.
@@ -65,7 +67,7 @@ RowStats row_stats(const Tensor& logits, const Tensor& target, const Tensor& cou
   auto opts = logits.options().dtype(dtype);
   RowStats s{torch::empty({n}, opts), torch::empty({n}, opts), torch::empty({n}, opts),
              torch::zeros({}, logits.options().dtype(torch::kLong))};
-  const int64_t step = rows_per_chunk(logits.size(1));
+  const int64_t step = rows_per_chunk(logits);
   for (int64_t r = 0; r < n; r += step) {
     const int64_t m = std::min(step, n - r);
     Tensor z = logits.narrow(0, r, m).to(dtype);  // [m, K]; a view unless upcast
@@ -130,7 +132,7 @@ struct SmoothedLossFunction : public torch::autograd::Function<SmoothedLossFunct
 
     Tensor grad = torch::empty_like(logits, torch::MemoryFormat::Contiguous);
     const bool in_place = logits.scalar_type() == lse.scalar_type();
-    const int64_t step = rows_per_chunk(logits.size(1));
+    const int64_t step = rows_per_chunk(logits);
     for (int64_t r = 0; r < n; r += step) {
       const int64_t m = std::min(step, n - r);
       Tensor out = grad.narrow(0, r, m);                           // [m, K]

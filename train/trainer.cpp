@@ -79,9 +79,16 @@ UpdateStats Trainer::step(const std::vector<Batch>& batches) {
   }
   if (communicator_ != nullptr) sum_over_ranks(s);
   const bool finite = std::isfinite(s.loss_sum);
-  std::vector<torch::Tensor> norms;
+  std::vector<torch::Tensor> grads;
   for (const auto& p : model_->parameters()) {
-    if (p.grad().defined()) norms.push_back(p.grad().detach().to(torch::kFloat).norm());
+    if (p.grad().defined()) grads.push_back(p.grad().detach());
+  }
+  std::vector<torch::Tensor> norms;
+#if TMT_TORCH_AT_LEAST(2, 0)
+  if (!grads.empty() && grads.front().is_cuda()) norms = at::_foreach_norm(grads, 2);  // one kernel, not one per tensor
+#endif
+  if (norms.empty()) {
+    for (const auto& g : grads) norms.push_back(g.to(torch::kFloat).norm());
   }
   s.grad_norm = norms.empty() ? 0.0 : torch::stack(norms).norm().item<double>();
   if (!finite || !std::isfinite(s.grad_norm)) {

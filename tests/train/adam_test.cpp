@@ -86,6 +86,29 @@ TEST(Adam, MatchesTorchAdamWithChangingLearningRates) {
   EXPECT_FALSE(all_close(ours, initial));  // the parameters did move
 }
 
+// The multi-tensor update (what step does on CUDA) computes what the per-tensor loop computes,
+// bit for bit on CPU, a parameter without a gradient included.
+TEST(Adam, MultiTensorStepEqualsTheLoop) {
+  NamedTensors loop_params = parameters(9);
+  NamedTensors foreach_params = detached_clone(loop_params);
+  Adam loop(loop_params, 0.9, 0.98, 1e-9);
+  Adam foreach(foreach_params, 0.9, 0.98, 1e-9);
+  for (int step = 0; step < 4; ++step) {
+    const std::vector<torch::Tensor> grads = gradients(loop_params, 300 + step);
+    set_gradients(loop_params, grads);
+    set_gradients(foreach_params, grads);
+    if (step == 2) {  // the bias gets no gradient this time
+      loop_params[1].second.mutable_grad() = torch::Tensor();
+      foreach_params[1].second.mutable_grad() = torch::Tensor();
+    }
+    loop.step(kRates[step]);
+    foreach.step_multi_tensor(kRates[step]);
+    EXPECT_TRUE(all_equal(loop_params, foreach_params)) << "after step " << step + 1;
+  }
+  EXPECT_EQ(foreach.steps(), 4);
+  EXPECT_TRUE(all_equal(loop.state(), foreach.state()));
+}
+
 TEST(Adam, ContinuesIdenticallyFromItsState) {
   NamedTensors first_params = parameters(8);
   Adam first(first_params, 0.9, 0.98, 1e-9);
