@@ -246,25 +246,26 @@ TEST(Transformer, ShareEmbeddingsNeedsOneVocabulary) {
   EXPECT_THROW(Transformer(small_config(), VocabInfo{10, 10, 10}), std::invalid_argument);
 }
 
+// What both init schemes give a parameter other than the embedding: matrices Xavier-uniform
+// with `gain` (bound gain * sqrt(6 / (fan_in + fan_out)); a default Linear init would exceed it
+// for d_ff -> d_model and would not be symmetric in the two fans), biases 0, LayerNorm gains 1.
+void expect_xavier_or_default(const std::string& name, const torch::Tensor& p, double gain) {
+  if (p.dim() == 2) {
+    const double bound = gain * std::sqrt(6.0 / static_cast<double>(p.size(0) + p.size(1)));
+    EXPECT_LE(p.abs().max().item<double>(), bound) << name;
+    EXPECT_GT(p.abs().max().item<double>(), 0.8 * bound) << name;
+  } else if (name.size() >= 4 && name.substr(name.size() - 4) == "bias") {
+    EXPECT_EQ(p.abs().max().item<double>(), 0.0) << name;
+  } else {
+    EXPECT_TRUE(torch::equal(p, torch::ones_like(p))) << name;
+  }
+}
+
 TEST(Transformer, AnnotatedInitIsXavierEverywhere) {
   auto config = small_config();
   config.init = InitScheme::annotated;
   auto model = make_model(config);
-  for (const auto& item : model->named_parameters()) {
-    const auto& p = item.value();
-    const std::string& name = item.key();
-    if (p.dim() == 2) {
-      // Xavier-uniform bound sqrt(6 / (fan_in + fan_out)); a default Linear init would exceed
-      // it for d_ff -> d_model and would not be symmetric in the two fans.
-      const double bound = std::sqrt(6.0 / static_cast<double>(p.size(0) + p.size(1)));
-      EXPECT_LE(p.abs().max().item<double>(), bound) << name;
-      EXPECT_GT(p.abs().max().item<double>(), 0.8 * bound) << name;
-    } else if (name.size() >= 4 && name.substr(name.size() - 4) == "bias") {
-      EXPECT_EQ(p.abs().max().item<double>(), 0.0) << name;
-    } else {
-      EXPECT_TRUE(torch::equal(p, torch::ones_like(p))) << name;
-    }
-  }
+  for (const auto& item : model->named_parameters()) expect_xavier_or_default(item.key(), item.value(), 1.0);
 }
 
 // fairseq's scheme: embeddings N(0, d^-1/2) with a zero padding row, q/k/v Xavier with gain
@@ -281,17 +282,11 @@ TEST(Transformer, FairseqInitScalesEmbeddingsByTheWidth) {
       EXPECT_TRUE(p[0].eq(0).all().item<bool>()) << "padding row";
       const double std = p.narrow(0, 1, p.size(0) - 1).std().item<double>();
       EXPECT_NEAR(std, 1.0 / std::sqrt(static_cast<double>(config.d_model)), 0.01);
-    } else if (p.dim() == 2) {
-      const bool qkv = name.find("q_proj") != std::string::npos || name.find("k_proj") != std::string::npos ||
-                       name.find("v_proj") != std::string::npos;
-      const double bound = (qkv ? 1.0 / std::sqrt(2.0) : 1.0) * std::sqrt(6.0 / static_cast<double>(p.size(0) + p.size(1)));
-      EXPECT_LE(p.abs().max().item<double>(), bound) << name;
-      EXPECT_GT(p.abs().max().item<double>(), 0.8 * bound) << name;
-    } else if (name.size() >= 4 && name.substr(name.size() - 4) == "bias") {
-      EXPECT_EQ(p.abs().max().item<double>(), 0.0) << name;
-    } else {
-      EXPECT_TRUE(torch::equal(p, torch::ones_like(p))) << name;
+      continue;
     }
+    const bool qkv = name.find("q_proj") != std::string::npos || name.find("k_proj") != std::string::npos ||
+                     name.find("v_proj") != std::string::npos;
+    expect_xavier_or_default(name, p, qkv ? 1.0 / std::sqrt(2.0) : 1.0);
   }
 }
 
