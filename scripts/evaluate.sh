@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Translates a source file with a trained run and scores it against a reference.
 #
-#   scripts/evaluate.sh [--tok-lc] [--checkpoint CKPT] [--tmt BIN] RUN_DIR SRC REF
+#   scripts/evaluate.sh [--tok-lc] [--tok-lc-ref REF2] [--checkpoint CKPT] [--tmt BIN] RUN_DIR SRC REF
 #
 #   RUN_DIR          a run directory of tmt train (its data/spm.model is used)
 #   SRC, REF         plain or .gz text, one sentence a line
@@ -11,6 +11,8 @@
 #                    the hypothesis is tokenised (13a) and lowercased before scoring, the way
 #                    the Multi30k literature reports BLEU (multi-bleu on Moses-tokenised,
 #                    lowercased text; 13a and Moses differ on a few apostrophes)
+#   --tok-lc-ref REF2  also score the same translation against REF2 as --tok-lc does (one
+#                    decoding for both figures)
 #   --tmt BIN        the tmt binary (default: build/tmt beside this script)
 #
 # Decodes with beam 4 and length penalty 0.6 (the paper's settings) and prints BLEU (13a,
@@ -21,20 +23,22 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tmt="$here/../build/tmt"
 tok_lc=0
 checkpoint=""
+tok_lc_ref=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tok-lc) tok_lc=1 ;;
     --checkpoint) checkpoint="$2"; shift ;;
+    --tok-lc-ref) tok_lc_ref="$2"; shift ;;
     --tmt) tmt="$2"; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
     -*) echo "evaluate.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
   shift
 done
-[ $# -eq 3 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
+[ $# -eq 3 ] || { sed -n '2,/^set -e/p' "$0" | sed '$d' >&2; exit 2; }
 run="$1"; src="$2"; ref="$3"
-for f in "$src" "$ref"; do [ -f "$f" ] || { echo "evaluate.sh: '$f' not found" >&2; exit 2; }; done
+for f in "$src" "$ref" ${tok_lc_ref:+"$tok_lc_ref"}; do [ -f "$f" ] || { echo "evaluate.sh: '$f' not found" >&2; exit 2; }; done
 if [ -z "$checkpoint" ]; then
   checkpoint="$run/checkpoint_last.pt"
   [ -f "$run/checkpoint_avg.pt" ] && checkpoint="$run/checkpoint_avg.pt"
@@ -51,4 +55,8 @@ if [ "$tok_lc" -eq 1 ]; then
   "$tmt" bleu "$work/ref.txt" -i "$work/hyp.txt" --tokenize 13a --lowercase --metrics bleu,chrf
 else
   "$tmt" bleu "$work/ref.txt" -i "$work/hyp.txt" --metrics bleu,chrf
+fi
+if [ -n "$tok_lc_ref" ]; then
+  zcat -f "$tok_lc_ref" > "$work/tok_lc_ref.txt"
+  "$tmt" bleu "$work/tok_lc_ref.txt" -i "$work/hyp.txt" --tokenize 13a --lowercase --metrics bleu,chrf
 fi

@@ -10,7 +10,7 @@
 #   --direction    en_de (default) or de_en: configs/multi30k_<direction>.yaml
 #   --run-dir DIR  default runs/multi30k_<direction>
 #   --tmt BIN      the tmt binary (default build/tmt); build-torch2/tmt (scripts/setup.sh --torch
-#                  pip: LibTorch 2.11 with MKL and oneDNN) trains about 1.2x faster on CPU
+#                  pip: LibTorch 2.11 with MKL and oneDNN) trained 1.14x faster on CPU here
 #                  (docs/RESULTS.md) and uses a GPU when there is one
 #
 # Steps: get the data into data/multi30k, tmt prepare (skipped when already done), tmt train on
@@ -69,11 +69,9 @@ recent=("${recent[@]: -5}")
 
 test_src=$(ls "$data"/test_2016_flickr."$src"* | head -1)
 test_ref=$(ls "$data"/test_2016_flickr."$tgt"* | head -1)
-"$here/evaluate.sh" --tmt "$tmt" --checkpoint "$run/checkpoint_avg.pt" "$run" "$test_src" "$test_ref"
 tok_ref=$(ls "$data"/tok/test_2016_flickr.lc.norm.tok."$tgt"* 2>/dev/null | head -1)
-if [ -n "$tok_ref" ]; then
-  "$here/evaluate.sh" --tmt "$tmt" --tok-lc --checkpoint "$run/checkpoint_avg.pt" "$run" "$test_src" "$tok_ref"
-fi
+"$here/evaluate.sh" --tmt "$tmt" --checkpoint "$run/checkpoint_avg.pt" ${tok_ref:+--tok-lc-ref "$tok_ref"} \
+  "$run" "$test_src" "$test_ref"
 # Debian's python3-matplotlib serves /usr/bin/python3, which a pyenv or venv python3 may hide.
 for python in python3 /usr/bin/python3; do
   if "$python" -c 'import matplotlib' 2>/dev/null; then
