@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A corpus from data to BLEU in one command (scripts/train_multi30k.sh is the newcomer's job).
+#
+#   scripts/train_job.sh --corpus multi30k|tatoeba [--from DIR] [--minutes N] [--direction D]
+#                        [--run-dir DIR] [--tmt BIN]
+#
+#   --corpus       multi30k: test 2016 (configs/multi30k_<direction>.yaml);
+#                  tatoeba: Tatoeba De->En, its test split (configs/tatoeba_de_en.yaml)
+#   --from DIR     a local copy of the corpus (e.g. ../shared/data/multi30k); without it the data
+#                  is downloaded (scripts/get_data.sh)
+#   --minutes N    training wall time (default 60); training resumes if the run directory
+#                  already holds checkpoints, so running the script again trains N minutes more
+#   --direction    multi30k: en_de (default) or de_en; tatoeba: de_en only
+#   --run-dir DIR  default runs/<corpus>_<direction>
+#   --tmt BIN      the tmt binary (default build/tmt); build-torch2/tmt (scripts/setup.sh --torch
+#                  pip: LibTorch 2.11 with MKL and oneDNN) trained 1.14x faster on CPU here
+#                  (docs/RESULTS.md) and uses a GPU when there is one
+#
+# Steps: get the data into data/multi30k, tmt prepare (skipped when already done), tmt train on
+# whatever device is present (train.device auto) for the given time, tmt average of the last
+# (up to 5) checkpoints of the last quarter of training, then BLEU and chrF of beam-4
+# translations of the test set with scripts/evaluate.sh (cased 13a; for Multi30k also
+# tokenised-lowercased against tok/ as its literature reports it), and PNG curves with
+# scripts/plot_metrics.py.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+tmt="$root/build/tmt"
+corpus=""
+from=""
+minutes=60
+direction=""
+run=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --corpus) corpus="$2"; shift ;;
+    --from) from="$2"; shift ;;
+    --minutes) minutes="$2"; shift ;;
+    --direction) direction="$2"; shift ;;
+    --run-dir) run="$2"; shift ;;
+    --tmt) tmt="$2"; shift ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
+    *) echo "train_job.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$corpus" in
+  multi30k)
+    direction="${direction:-en_de}"
+    case "$direction" in
+      en_de) src=en; tgt=de ;;
+      de_en) src=de; tgt=en ;;
+      *) echo "train_job.sh: --direction must be en_de or de_en for multi30k, got '$direction'" >&2; exit 2 ;;
+    esac
+    corpus_name=multi30k; test_prefix=test_2016_flickr ;;
+  tatoeba)
+    direction="${direction:-de_en}"
+    [ "$direction" = de_en ] || { echo "train_job.sh: tatoeba has only --direction de_en, got '$direction'" >&2; exit 2; }
+    src=de; tgt=en; corpus_name=tatoeba-de-en; test_prefix=test ;;
+  *) echo "train_job.sh: --corpus must be multi30k or tatoeba, got '$corpus'" >&2; exit 2 ;;
+esac
+[ -x "$tmt" ] || { echo "train_job.sh: $tmt not found; run scripts/setup.sh first" >&2; exit 1; }
+config="$root/configs/${corpus}_$direction.yaml"
+data="$root/data/$corpus_name"
+run="${run:-$root/runs/${corpus}_$direction}"
+
+if [ ! -f "$data/train.$src.gz" ] && [ ! -f "$data/train.$src" ]; then
+  "$here/get_data.sh" "$corpus_name" "$data" ${from:+--from "$from"}
+fi
+if [ ! -f "$run/data/spm.model" ]; then
+  "$tmt" prepare -c "$config" --run-dir "$run" --set data.dir="$data"
+fi
+"$tmt" train -c "$config" --run-dir "$run" --set data.dir="$data" --set train.max_minutes="$minutes"
+
+# Average the newest checkpoints (up to 5, as the paper does), but only those of the last quarter
+# of training: in a short run, checkpoints from early on are far worse and pull the average down.
+mapfile -t updates < <(find "$run" -maxdepth 1 -name 'checkpoint_[0-9]*.pt' | sed 's/.*checkpoint_\([0-9]*\)\.pt$/\1/' | sort -n)
+recent=()
+for u in "${updates[@]}"; do
+  (( 10#$u * 4 >= 3 * 10#${updates[-1]} )) && recent+=("$run/checkpoint_$u.pt")
+done
+recent=("${recent[@]: -5}")
+"$tmt" average "${recent[@]}" -o "$run/checkpoint_avg.pt"
+
+test_src=$(ls "$data/$test_prefix.$src"* | head -1)
+test_ref=$(ls "$data/$test_prefix.$tgt"* | head -1)
+tok_ref=$(ls "$data/tok/$test_prefix.lc.norm.tok.$tgt"* 2>/dev/null | head -1 || true)
+"$here/evaluate.sh" --tmt "$tmt" --checkpoint "$run/checkpoint_avg.pt" ${tok_ref:+--tok-lc-ref "$tok_ref"} \
+  "$run" "$test_src" "$test_ref"
+# Debian's python3-matplotlib serves /usr/bin/python3, which a pyenv or venv python3 may hide.
+for python in python3 /usr/bin/python3; do
+  if "$python" -c 'import matplotlib' 2>/dev/null; then
+    "$python" "$here/plot_metrics.py" "$run"
+    exit 0
+  fi
+done
+echo "train_job.sh: no python3 with matplotlib (apt-get install python3-matplotlib); no plots" >&2
