@@ -9,7 +9,7 @@
 #include "app/config.h"
 #include "app/logging.h"
 #include "app/subcommands.h"
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 #include "train/run_checkpoints.h"
 
 namespace tmt {
@@ -17,11 +17,7 @@ namespace {
 
 // What must agree for parameters to be averaged elementwise; dropout and the rest may differ.
 std::string architecture_of(const Config& c, const VocabInfo& v) {
-  const ModelConfig& m = c.model;
-  return "layers " + std::to_string(m.layers) + ", d_model " + std::to_string(m.d_model) + ", d_ff " +
-         std::to_string(m.d_ff) + ", heads " + std::to_string(m.heads) + ", " +
-         (m.share_embeddings ? "shared" : "separate") + " embeddings, " + (m.pre_norm ? "pre" : "post") +
-         "-norm, " + std::to_string(m.max_positions) + " positions, vocabulary " + std::to_string(v.src_size) + "/" +
+  return describe_architecture(c.model) + ", vocabulary " + std::to_string(v.src_size) + "/" +
          std::to_string(v.tgt_size) + ", pad " + std::to_string(v.pad_id);
 }
 

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "decode/bleu.h"
+#include "metrics/bleu.h"
+#include "metrics/chrf.h"
+#include "metrics/text_lines.h"
 
 namespace tmt {
 namespace {
@@ -52,8 +54,8 @@ std::string json_of(const MetricResult& r) {
 }
 
 // utils.py's print_single_results: several text lines are right-aligned on their '='.
-void print_results(const std::vector<MetricResult>& results, const std::string& format) {
-  if (format == "json") {
+void print_results(const std::vector<MetricResult>& results, bool json) {
+  if (json) {
     if (results.size() == 1) {
       std::cout << json_of(results[0]) << "\n";
       return;
@@ -78,6 +80,7 @@ int bleu_command(const BleuArgs& args) {
   if (args.format != "text" && args.format != "json") {
     throw std::invalid_argument("--format must be text or json, got '" + args.format + "'");
   }
+  const bool json = args.format == "json";
   // sacreBLEU scores its metrics in sorted order of their upper-case names, each once.
   bool want_bleu = false, want_chrf = false;
   for (const auto& m : args.metrics) {
@@ -123,7 +126,7 @@ int bleu_command(const BleuArgs& args) {
     const std::string sig = chrf_signature(chrf_options, s.nrefs);
     results.push_back({"chrF2", s.score, sig, "", format_chrf(s, kWidth, sig)});
   }
-  print_results(results, args.format);
+  print_results(results, json);
   return 0;
 }
 

@@ -96,6 +96,15 @@ bool parse(const std::string& text, double& value) {
   return true;
 }
 
+bool parse(const std::string& text, DeviceSpec& value) {
+  try {
+    value = DeviceSpec::parse(text);
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+  return true;
+}
+
 bool parse(const std::string& text, std::string& value) {
   value = text;
   return true;
@@ -143,6 +152,7 @@ std::string expected(uint64_t) { return "a non-negative integer"; }
 std::string expected(double) { return "a number"; }
 std::string expected(bool) { return "true or false"; }
 std::string expected(const std::string&) { return "a string"; }
+std::string expected(const DeviceSpec&) { return "auto, cpu, cuda or cuda:N"; }
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 std::string expected(E) {
   std::string names;
@@ -164,6 +174,7 @@ void emit(YAML::Emitter& out, uint64_t value) { out << value; }
 void emit(YAML::Emitter& out, bool value) { out << value; }
 void emit(YAML::Emitter& out, double value) { out << text(value); }
 void emit(YAML::Emitter& out, const std::string& value) { out << YAML::DoubleQuoted << value; }
+void emit(YAML::Emitter& out, const DeviceSpec& value) { out << YAML::DoubleQuoted << value.str(); }
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 void emit(YAML::Emitter& out, E value) {
   out << to_string(value);
@@ -171,26 +182,28 @@ void emit(YAML::Emitter& out, E value) {
 
 // --- The one table of keys, shared by reading and writing so they cannot drift apart. -----
 
-// One YAML key bound to one member of a Config.
+// One YAML key bound to one member of a Config, with its one-line help.
 struct Field {
   std::string_view section;
   std::string_view key;
   std::function<void(const YAML::Node&, const Reading&)> read;
   std::function<void(YAML::Emitter&)> write;
+  std::string_view help;
+  const void* member;  // the bound member, so that tests can check each key has its own
 };
 
 template <typename T>
-Field scalar(const char* section, const char* key, T& value) {
+Field scalar(const char* section, const char* key, T& value, const char* help) {
   return {section, key,
           [&value](const YAML::Node& node, const Reading& reading) {
             if (!node.IsScalar() || !parse(node.Scalar(), value)) {
               reading.reject(node, expected(value));
             }
           },
-          [&value](YAML::Emitter& out) { emit(out, value); }};
+          [&value](YAML::Emitter& out) { emit(out, value); }, help, &value};
 }
 
-Field numbers(const char* section, const char* key, std::vector<double>& values) {
+Field numbers(const char* section, const char* key, std::vector<double>& values, const char* help) {
   return {section, key,
           [&values](const YAML::Node& node, const Reading& reading) {
             if (!node.IsSequence()) reading.reject(node, "a list of numbers");
@@ -206,10 +219,11 @@ Field numbers(const char* section, const char* key, std::vector<double>& values)
             out << YAML::Flow << YAML::BeginSeq;
             for (double value : values) out << text(value);
             out << YAML::EndSeq;
-          }};
+          },
+          help, &values};
 }
 
-Field strings(const char* section, const char* key, std::vector<std::string>& values) {
+Field strings(const char* section, const char* key, std::vector<std::string>& values, const char* help) {
   return {section, key,
           [&values](const YAML::Node& node, const Reading& reading) {
             if (!node.IsSequence()) reading.reject(node, "a list of strings");
@@ -224,7 +238,8 @@ Field strings(const char* section, const char* key, std::vector<std::string>& va
             out << YAML::Flow << YAML::BeginSeq;
             for (const std::string& value : values) out << YAML::DoubleQuoted << value;
             out << YAML::EndSeq;
-          }};
+          },
+          help, &values};
 }
 
 // Every key, bound to `c`, sections in the order model, data, train, decode and keys in the
@@ -235,73 +250,98 @@ std::vector<Field> fields(Config& c) {
   TrainConfig& t = c.train;
   CriterionConfig& k = c.train.criterion;
   return {
-      scalar("model", "layers", m.layers),
-      scalar("model", "d_model", m.d_model),
-      scalar("model", "d_ff", m.d_ff),
-      scalar("model", "heads", m.heads),
-      scalar("model", "dropout", m.dropout),
-      scalar("model", "attention_dropout", m.attention_dropout),
-      scalar("model", "share_embeddings", m.share_embeddings),
-      scalar("model", "pre_norm", m.pre_norm),
-      scalar("model", "max_positions", m.max_positions),
-      scalar("model", "init", m.init),
-      scalar("data", "kind", d.kind),
-      scalar("data", "vocab_size", d.vocab_size),
-      scalar("data", "seq_len", d.seq_len),
-      scalar("data", "batch_size", d.batch_size),
-      scalar("data", "valid_size", d.valid_size),
-      scalar("data", "dir", d.dir),
-      scalar("data", "src_lang", d.src_lang),
-      scalar("data", "tgt_lang", d.tgt_lang),
-      scalar("data", "train_prefix", d.train_prefix),
-      scalar("data", "valid_prefix", d.valid_prefix),
-      strings("data", "test_prefixes", d.test_prefixes),
-      scalar("data", "subword_model", d.subword_model),
-      scalar("data", "character_coverage", d.character_coverage),
-      scalar("data", "spm_sentences", d.spm_sentences),
-      scalar("data", "max_len", d.max_len),
-      scalar("data", "max_ratio", d.max_ratio),
-      scalar("data", "skip_invalid", d.skip_invalid),
-      scalar("data", "max_tokens", d.max_tokens),
-      scalar("data", "prefetch", d.prefetch),
-      scalar("train", "seed", t.seed),
-      scalar("train", "max_updates", t.max_updates),
-      scalar("train", "max_epochs", t.max_epochs),
-      scalar("train", "max_minutes", t.max_minutes),
-      scalar("train", "update_freq", t.update_freq),
-      scalar("train", "lr_factor", t.lr_factor),
-      scalar("train", "warmup_updates", t.warmup_updates),
-      scalar("train", "adam_beta1", t.adam_beta1),
-      scalar("train", "adam_beta2", t.adam_beta2),
-      scalar("train", "adam_eps", t.adam_eps),
-      scalar("train", "clip_norm", t.clip_norm),
-      scalar("train", "max_bad_updates", t.max_bad_updates),
-      scalar("train", "log_every", t.log_every),
-      scalar("train", "save_every", t.save_every),
-      scalar("train", "save_minutes", t.save_minutes),
-      scalar("train", "keep_last", t.keep_last),
-      scalar("train", "valid_every", t.valid_every),
-      scalar("train", "valid_bleu", t.valid_bleu),
-      scalar("train", "valid_beam_size", t.valid_beam_size),
-      scalar("train", "best_metric", t.best_metric),
-      scalar("train", "patience", t.patience),
-      scalar("train", "device", t.device),
-      scalar("train", "precision", t.precision),
-      scalar("train", "threads", t.threads),
-      scalar("train", "dist_timeout_s", t.dist_timeout_s),
-      scalar("train", "label_smoothing", k.label_smoothing),
-      scalar("train", "smoothing_variant", k.variant),
-      scalar("train", "loss_form", k.form),
-      scalar("train", "loss_reduction", k.reduction),
-      numbers("train", "class_weights", k.class_weights),
-      scalar("train", "class_weight_mode", k.class_weight_mode),
-      scalar("decode", "beam_size", c.decode.beam_size),
-      scalar("decode", "alpha", c.decode.alpha),
-      scalar("decode", "nbest", c.decode.nbest),
-      scalar("decode", "max_tokens", c.decode.max_tokens),
-      scalar("decode", "truncate_long", c.decode.truncate_long),
-      scalar("decode", "max_len_a", c.decode.max_len_a),
-      scalar("decode", "max_len_b", c.decode.max_len_b),
+      scalar("model", "layers", m.layers, "N encoder and N decoder layers (paper: 6)"),
+      scalar("model", "d_model", m.d_model, "width of embeddings and residual stream (paper: 512)"),
+      scalar("model", "d_ff", m.d_ff, "inner width of the position-wise feed-forward layers (paper: 2048)"),
+      scalar("model", "heads", m.heads, "attention heads; d_model must be divisible by it (paper: 8)"),
+      scalar("model", "dropout", m.dropout, "P_drop on sublayer outputs and embedding sums (paper: 0.1)"),
+      scalar("model", "attention_dropout", m.attention_dropout, "on the attention weights; the paper uses none"),
+      scalar("model", "share_embeddings", m.share_embeddings,
+             "three-way tying of embeddings and output projection (paper section 3.4)"),
+      scalar("model", "pre_norm", m.pre_norm,
+             "post-norm as in the paper; true gives pre-norm, steadier for deep models"),
+      scalar("model", "max_positions", m.max_positions, "rows of the sinusoidal position table; >= data.max_len + 1"),
+      scalar("model", "init", m.init,
+             "fairseq: embeddings N(0, d_model^-1/2), padding row 0; annotated: Xavier-uniform embeddings"),
+      scalar("data", "kind", d.kind, "copy: the copy task; parallel: a corpus prepared by `tmt prepare`"),
+      scalar("data", "vocab_size", d.vocab_size,
+             "copy task: symbols; parallel: the joint SentencePiece vocabulary to train"),
+      scalar("data", "seq_len", d.seq_len, "copy task only: sequence length, start symbol included"),
+      scalar("data", "batch_size", d.batch_size, "copy task only: sequences per batch"),
+      scalar("data", "valid_size", d.valid_size, "copy task only: held-out sequences for the final copy check"),
+      scalar("data", "dir", d.dir, "folder with PREFIX.LANG[.gz] files; --set data.dir=DIR"),
+      scalar("data", "src_lang", d.src_lang, "source side: DIR/PREFIX.SRC_LANG[.gz]"),
+      scalar("data", "tgt_lang", d.tgt_lang, "target side: DIR/PREFIX.TGT_LANG[.gz]"),
+      scalar("data", "train_prefix", d.train_prefix, "training files: DIR/TRAIN_PREFIX.LANG[.gz]"),
+      scalar("data", "valid_prefix", d.valid_prefix, "validation files (losses, BLEU, model selection)"),
+      strings("data", "test_prefixes", d.test_prefixes, "test files, encoded too, for evaluation"),
+      scalar("data", "subword_model", d.subword_model, "bpe (byte-pair encoding, as in the paper) or unigram"),
+      scalar("data", "character_coverage", d.character_coverage,
+             "share of characters SentencePiece covers; 1.0 keeps every character of Latin scripts"),
+      scalar("data", "spm_sentences", d.spm_sentences, "sentences sampled to train SentencePiece; 0: all of them"),
+      scalar("data", "max_len", d.max_len, "training pairs longer than this (in pieces) are dropped and counted"),
+      scalar("data", "max_ratio", d.max_ratio, "... and those whose length ratio exceeds this"),
+      scalar("data", "skip_invalid", d.skip_invalid, "invalid UTF-8 is an error; true: skip such pairs and count them"),
+      scalar("data", "max_tokens", d.max_tokens, "padded source + target positions per batch"),
+      scalar("data", "prefetch", d.prefetch, "batches assembled ahead on a background thread"),
+      scalar("train", "seed", t.seed, "seeds parameters, dropout, SentencePiece and batch order"),
+      scalar("train", "max_updates", t.max_updates, "stop after this many updates (paper base: 100k)"),
+      scalar("train", "max_epochs", t.max_epochs, "0: stop on max_updates only"),
+      scalar("train", "max_minutes", t.max_minutes,
+             "also stop after this much training wall time (resumed runs add up), with a checkpoint; 0: no limit"),
+      scalar("train", "update_freq", t.update_freq,
+             "batches accumulated into one update; the loss is normalised by the whole update's tokens"),
+      scalar("train", "lr_factor", t.lr_factor,
+             "lr = lr_factor * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), as in the paper"),
+      scalar("train", "warmup_updates", t.warmup_updates, "paper: 4000"),
+      scalar("train", "adam_beta1", t.adam_beta1, "paper: 0.9"),
+      scalar("train", "adam_beta2", t.adam_beta2, "paper: 0.98"),
+      scalar("train", "adam_eps", t.adam_eps, "paper: 1e-9"),
+      scalar("train", "clip_norm", t.clip_norm,
+             "rescale gradients whose global L2 norm exceeds this; 0: off (paper: off)"),
+      scalar("train", "max_bad_updates", t.max_bad_updates,
+             "NaN/Inf updates in a row (each skipped) before training stops with a checkpoint"),
+      scalar("train", "log_every", t.log_every, "updates between training log lines"),
+      scalar("train", "save_every", t.save_every,
+             "updates between checkpoints checkpoint_<update>.pt; 0: only at the end (and every save_minutes)"),
+      scalar("train", "save_minutes", t.save_minutes,
+             "also save after this many minutes since the last save (paper: every 10 minutes); 0: off"),
+      scalar("train", "keep_last", t.keep_last,
+             "numbered checkpoints kept, older ones deleted (paper: averages the last 5); 0: keep all"),
+      scalar("train", "valid_every", t.valid_every, "updates between validation passes"),
+      scalar("train", "valid_bleu", t.valid_bleu,
+             "also translate the valid set and score BLEU (sacreBLEU defaults, detokenised pieces)"),
+      scalar("train", "valid_beam_size", t.valid_beam_size, "beam width of that translation; 1: greedy, fast"),
+      scalar("train", "best_metric", t.best_metric,
+             "picks checkpoint_best.pt and drives early stopping: loss, nll or bleu"),
+      scalar("train", "patience", t.patience, "stop after this many validations without a new best; 0: never"),
+      scalar("train", "device", t.device,
+             "auto: cuda:0 when LibTorch has CUDA and sees a GPU, else cpu; or cpu, cuda, cuda:N"),
+      scalar("train", "precision", t.precision,
+             "bf16: autocast on CUDA, fp32 master weights and Adam state (ignored on CPU); fp32"),
+      scalar("train", "threads", t.threads, "intra-op CPU threads; 0 keeps LibTorch's default"),
+      scalar("train", "dist_timeout_s", t.dist_timeout_s,
+             "multi-process jobs (scripts/launch.sh, torchrun, srun): seconds a rank waits for the others"),
+      scalar("train", "label_smoothing", k.label_smoothing,
+             "eps (paper section 5.4: 0.1; hurts perplexity, helps BLEU)"),
+      scalar("train", "smoothing_variant", k.variant,
+             "annotated: eps/(K-2) off-gold, 0 on padding; others: eps/(K-1); uniform: eps/K everywhere"),
+      scalar("train", "loss_form", k.form,
+             "kl: KL(q || p); ce: soft-target cross-entropy (same gradient, offset by H(q))"),
+      scalar("train", "loss_reduction", k.reduction,
+             "mean over non-padding target tokens, or sum; training needs one of the two"),
+      numbers("train", "class_weights", k.class_weights,
+             "per-class loss weights, one per vocabulary id; empty: unweighted"),
+      scalar("train", "class_weight_mode", k.class_weight_mode,
+             "per_class: weight every term q_j*l_j by w_j; gold_nll: PyTorch-style, needs loss_form ce"),
+      scalar("decode", "beam_size", c.decode.beam_size, "beam width (paper: 4); 1 is greedy decoding"),
+      scalar("decode", "alpha", c.decode.alpha, "length penalty ((5 + |Y|) / 6)^alpha (paper: 0.6)"),
+      scalar("decode", "nbest", c.decode.nbest, "translations printed per input line (at most beam_size)"),
+      scalar("decode", "max_tokens", c.decode.max_tokens, "source tokens translated together in one batch"),
+      scalar("decode", "truncate_long", c.decode.truncate_long,
+             "sources over model.max_positions are truncated with a warning (false: refused)"),
+      scalar("decode", "max_len_a", c.decode.max_len_a, "output length limit = max_len_a * source_len + max_len_b"),
+      scalar("decode", "max_len_b", c.decode.max_len_b, "paper section 6.1: input length + 50"),
   };
 }
 
@@ -443,6 +483,17 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
   return config;
 }
 
+std::vector<ConfigKey> config_keys() {
+  Config config;
+  std::vector<ConfigKey> keys;
+  for (const Field& field : fields(config)) {
+    const auto offset = static_cast<size_t>(static_cast<const char*>(field.member) -
+                                            reinterpret_cast<const char*>(&config));
+    keys.push_back({std::string(field.section) + "." + std::string(field.key), std::string(field.help), offset});
+  }
+  return keys;
+}
+
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   const auto unreadable = [&path](int error) {
     fail("config file '" + path + "' cannot be read: " + std::strerror(error));
@@ -485,12 +536,6 @@ void validate(const Config& config) {
   const CriterionConfig& criterion = config.train.criterion;
   if (criterion.reduction == LossReduction::none) {
     fail("train.loss_reduction 'none' gives one loss per token; training needs 'sum' or 'mean'");
-  }
-  if (criterion.reduction == LossReduction::mean && criterion.class_weight_mode == ClassWeightMode::gold_nll &&
-      !criterion.class_weights.empty() && config.train.update_freq > 1) {
-    fail("train.update_freq " + std::to_string(config.train.update_freq) +
-         " cannot be combined with class_weight_mode 'gold_nll' and loss_reduction 'mean': that mean divides by "
-         "each batch's weight sum, not by the update's tokens (use update_freq 1 or loss_reduction sum)");
   }
   if (config.data.kind == DataKind::copy && !criterion.class_weights.empty() &&
       static_cast<int64_t>(criterion.class_weights.size()) != config.data.vocab_size) {

@@ -2,6 +2,7 @@
 // The run configuration: every section's struct, read once from YAML (plus `--set` overrides)
 // and validated here, so that nothing past this point sees YAML or string-keyed options.
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,16 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
 
 /// The resolved configuration as YAML with every key; parse_config(to_yaml(c), ...) == c.
 std::string to_yaml(const Config& config);
+
+/// One configuration key, as the table that reads and writes it declares it.
+struct ConfigKey {
+  std::string name;  // "section.key"
+  std::string help;  // what it does, in one line
+  size_t offset;     // of the member it is bound to, in Config: each key has its own, in declaration order
+};
+
+/// Every key, in to_yaml's order (sections model, data, train, decode; the structs' order).
+std::vector<ConfigKey> config_keys();
 
 /// Runs every section's validate() plus the rules that span sections.
 void validate(const Config& config);

@@ -24,7 +24,7 @@ struct TranslateArgs {
   double alpha = -1.0;      // < 0: decode.alpha
   int64_t nbest = 0;        // 0: decode.nbest
   int64_t max_tokens = 0;   // 0: decode.max_tokens
-  std::string device = "auto";  // auto, cpu, cuda or cuda:N (resolve_device)
+  std::string device = "auto";  // auto, cpu, cuda or cuda:N (DeviceSpec::parse)
   std::vector<std::string> overrides;
   std::string input;
   std::string output;

@@ -15,15 +15,16 @@
 #include "app/config.h"
 #include "app/logging.h"
 #include "app/subcommands.h"
-#include "data/atomic_file.h"
+#include "base/atomic_file.h"
 #include "data/copy_task.h"
 #include "data/prepare.h"
 #include "data/vocabulary.h"
 #include "decode/beam_search.h"
 #include "decode/greedy.h"
+#include "model/checkpoint.h"
 #include "model/cpu_runtime.h"
+#include "model/device.h"
 #include "model/torch_compat.h"
-#include "train/checkpoint.h"
 
 namespace tmt {
 namespace {
@@ -120,14 +121,14 @@ std::vector<std::string> translate_copy(Transformer& model, const Config& config
   std::vector<std::string> outputs(sources.size());
   for (const auto& rows : decode_batches(sources, config.decode.max_tokens)) {
     const torch::Tensor src = pad_batch(sources, rows, model->vocab().pad_id).to(model->parameters().front().device());
-    const int64_t max_len = std::min(max_output_length(config.decode, src.size(1)), config.model.max_positions - 1);
+    const int64_t max_len = config.decode.output_limit(src.size(1), config.model.max_positions);
     const torch::Tensor out =
         greedy_decode(model, src, CopyTask::kStartId, /*end_id=*/-1, max_len).to(torch::kCPU);  // [rows, max_len]
     for (size_t r = 0; r < rows.size(); ++r) {
       std::ostringstream line;
       line << CopyTask::kStartId;
       const auto src_len = static_cast<int64_t>(sources[rows[r]].size());
-      const int64_t n = std::min(out.size(1), max_output_length(config.decode, src_len));
+      const int64_t n = std::min(out.size(1), config.decode.output_limit(src_len, config.model.max_positions));
       for (int64_t t = 0; t < n; ++t) line << ' ' << out[static_cast<int64_t>(r)][t].item<int64_t>();
       outputs[rows[r]] = line.str();
     }
@@ -146,10 +147,9 @@ std::vector<std::string> translate_text(Transformer& model, const Config& config
     sources[i].push_back(kEosId);
   }
   fit_to_model(sources, config, /*text=*/true);
-  const BeamOptions options = beam_options(config.decode);
   std::vector<std::string> outputs(lines.size());
   for (const auto& rows : decode_batches(sources, config.decode.max_tokens)) {
-    const auto results = beam_search(model, pad_batch(sources, rows, kPadId), kBosId, kEosId, options);
+    const auto results = beam_search(model, pad_batch(sources, rows, kPadId), kBosId, kEosId, config.decode);
     for (size_t r = 0; r < rows.size(); ++r) {
       std::ostringstream out;
       for (size_t k = 0; k < results[r].size(); ++k) {
@@ -185,7 +185,7 @@ int translate_command(const TranslateArgs& args) {
   if (args.max_tokens > 0) config.decode.max_tokens = args.max_tokens;
   config.decode.validate();
 
-  const torch::Device device = resolve_device(args.device);
+  const torch::Device device = resolve_device(DeviceSpec::parse(args.device));
   if (device.is_cuda()) configure_cuda_kernels();
   Transformer model(config.model, header.vocab);
   load_weights(checkpoint.model, *model, args.checkpoint);

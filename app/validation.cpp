@@ -4,7 +4,7 @@
 #include <string>
 
 #include "decode/beam_search.h"
-#include "decode/bleu.h"
+#include "metrics/bleu.h"
 
 namespace tmt {
 namespace {
@@ -19,7 +19,7 @@ std::vector<int32_t> target_ids(const ParallelCorpus& corpus, int64_t i) {
 // alpha 0 is greedy decoding.
 std::vector<std::vector<int32_t>> translate_batch(Transformer& model, const torch::Tensor& src,
                                                   const TrainConfig& config, const DecodeConfig& decode) {
-  BeamOptions options = beam_options(decode);
+  DecodeConfig options = decode;
   options.beam_size = config.valid_beam_size;
   options.nbest = 1;
   if (config.valid_beam_size == 1) options.alpha = 0.0;
@@ -31,15 +31,6 @@ std::vector<std::vector<int32_t>> translate_batch(Transformer& model, const torc
 }
 
 }  // namespace
-
-double ValidationResult::score(BestMetric metric) const {
-  switch (metric) {
-    case BestMetric::loss: return -loss;
-    case BestMetric::nll: return -nll;
-    case BestMetric::bleu: return bleu.value_or(0.0);
-  }
-  return 0.0;
-}
 
 ValidationResult validate(Trainer& trainer, const ValidSet& valid, const TrainConfig& config,
                           const DecodeConfig& decode) {

@@ -3,7 +3,6 @@
 // translations.
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "data/batcher.h"
@@ -12,6 +11,7 @@
 #include "decode/decode_config.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
+#include "train/validation_result.h"
 
 namespace tmt {
 
@@ -20,20 +20,6 @@ struct ValidSet {
   const ParallelCorpus* corpus = nullptr;
   const Vocabulary* vocab = nullptr;  // turns ids back into text for BLEU
   std::vector<BatchIndices> batches;
-};
-
-/// What one validation measured.
-struct ValidationResult {
-  int64_t update = 0;
-  double loss = 0.0;           // label-smoothed loss per target token
-  double nll = 0.0;            // NLL per target token
-  double perplexity = 0.0;     // exp(nll)
-  double accuracy = 0.0;       // fraction of target tokens predicted right (teacher forcing)
-  std::optional<double> bleu;  // corpus BLEU (sacreBLEU defaults) when train.valid_bleu
-  double seconds = 0.0;
-
-  /// The figure train.best_metric names, oriented so that larger is better.
-  double score(BestMetric metric) const;
 };
 
 /// Loss figures and, when config.valid_bleu, BLEU of greedy (valid_beam_size 1) or beam-search

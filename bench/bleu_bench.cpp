@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "decode/bleu.h"
+#include "metrics/bleu.h"
+#include "metrics/chrf.h"
 
 int main(int argc, char** argv) {
   const size_t lines = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;

@@ -18,6 +18,7 @@
 #include <functional>
 #include <string>
 
+#include "model/device.h"
 #include "model/torch_compat.h"
 #include "train/label_smoothing.h"
 
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 8192;
   const int64_t k = argc > 2 ? std::atoll(argv[2]) : 37000;
   const int iterations = argc > 3 ? std::atoi(argv[3]) : 5;
-  const torch::Device device = tmt::resolve_device(argc > 4 ? argv[4] : "cpu");
+  const torch::Device device = tmt::resolve_device(tmt::DeviceSpec::parse(argc > 4 ? argv[4] : "cpu"));
   const int64_t pad = 0;
   const double eps = 0.1;
   torch::manual_seed(0);

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "decode/beam_search.h"
+#include "model/checkpoint.h"
 #include "model/transformer.h"
-#include "train/checkpoint.h"
 
 namespace {
 
@@ -39,7 +39,7 @@ struct Args {
   int64_t seed = 1;
   int64_t vocab = 8000;
   std::string checkpoint;
-  tmt::BeamOptions beam;
+  tmt::DecodeConfig beam;
   tmt::ModelConfig model;
 };
 
@@ -105,12 +105,12 @@ struct Figures {
 };
 
 Figures run(tmt::Transformer& model, const std::vector<torch::Tensor>& batches,
-            const tmt::BeamOptions& options) {
+            const tmt::DecodeConfig& options, tmt::DecoderState state) {
   int64_t tokens = 0;
   int64_t sentences = 0;
   const auto start = std::chrono::steady_clock::now();
   for (const auto& src : batches) {
-    for (const auto& hyps : tmt::beam_search(model, src, kBos, kEos, options)) {
+    for (const auto& hyps : tmt::beam_search(model, src, kBos, kEos, options, state)) {
       tokens += hyps.empty() ? 0 : static_cast<int64_t>(hyps.front().tokens.size());
       ++sentences;
     }
@@ -135,13 +135,9 @@ int main(int argc, char** argv) {
     model->eval();
     const auto batches = make_batches(a, vocab.src_size);
 
-    tmt::BeamOptions cached = a.beam;
-    cached.use_cache = true;
-    tmt::BeamOptions uncached = a.beam;
-    uncached.use_cache = false;
-    run(model, {batches.front()}, cached);  // warm-up
-    const Figures c = run(model, batches, cached);
-    const Figures u = run(model, batches, uncached);
+    run(model, {batches.front()}, a.beam, tmt::DecoderState::cached);  // warm-up
+    const Figures c = run(model, batches, a.beam, tmt::DecoderState::cached);
+    const Figures u = run(model, batches, a.beam, tmt::DecoderState::recomputed);
 
     std::printf("beam search: %lld sentences in batches of %lld, beam %lld, alpha %.2f, "
                 "max length floor(%.2f * src) + %lld, CPU, %d threads, LibTorch %s\n",

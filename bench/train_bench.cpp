@@ -42,11 +42,12 @@
 #include <vector>
 
 #include "app/config.h"
-#include "data/atomic_file.h"
+#include "base/atomic_file.h"
 #include "data/batch.h"
 #include "data/vocabulary.h"
 #include "model/attention.h"
 #include "model/cpu_runtime.h"
+#include "model/device.h"
 #include "model/torch_compat.h"
 #include "model/transformer.h"
 #include "train/trainer.h"
@@ -213,7 +214,8 @@ int run(const Args& a) {
     throw std::invalid_argument("data.vocab_size must exceed " + std::to_string(tmt::kEosId + 1) +
                                 " for synthetic ids, got " + std::to_string(vocab_size));
   }
-  const torch::Device device = tmt::resolve_device(a.device.empty() ? config.train.device : a.device);
+  const torch::Device device =
+      tmt::resolve_device(a.device.empty() ? config.train.device : tmt::DeviceSpec::parse(a.device));
   const bool bf16 = config.train.precision == tmt::Precision::bf16 && device.is_cuda();
   if (config.train.precision == tmt::Precision::bf16 && !bf16) {
     std::fprintf(stderr, "bench_train: bf16 applies to CUDA only; timing fp32 on CPU\n");

@@ -2,6 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <stdexcept>
+
 namespace tmt {
 namespace {
 
@@ -17,12 +19,17 @@ torch::Tensor draw(const DataConfig& config, int64_t count, torch::Generator& ge
 CopyTask::CopyTask(const DataConfig& config, uint64_t seed, const torch::Tensor& start)
     : config_(config), generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {
   config_.validate();
-  if (start.defined()) generator_.set_state(start);
+  if (start.defined()) seek(start);
 }
 
 Batch CopyTask::next() { return to_batch(draw(config_, config_.batch_size, generator_)); }
 
 torch::Tensor CopyTask::state() const { return generator_.get_state(); }
+
+void CopyTask::seek(const torch::Tensor& state) {
+  if (!state.defined()) throw std::invalid_argument("copy task position: no generator state");
+  generator_.set_state(state);
+}
 
 torch::Tensor CopyTask::sequences(const DataConfig& config, int64_t count, uint64_t seed) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);

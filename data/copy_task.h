@@ -25,6 +25,7 @@ class CopyTask : public BatchStream {
   Batch next() override;
   /// The generator's state.
   torch::Tensor state() const override;
+  void seek(const torch::Tensor& state) override;
 
   /// `count` sequences [count, seq_len] from an independent generator seeded with `seed`,
   /// for held-out checks.

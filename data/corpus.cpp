@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "data/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace tmt {
 namespace {

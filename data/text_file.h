@@ -21,7 +21,4 @@ struct TextFile {
 /// "'PATH' is not a valid gzip file: <zlib message>" for corrupt (including truncated) gzip data.
 TextFile read_text_file(const std::string& path);
 
-/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
 }  // namespace tmt

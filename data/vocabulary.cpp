@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "data/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace tmt {
 namespace {

@@ -55,32 +55,6 @@ double nth_best_score(const std::vector<Hypothesis>& finished, int64_t nbest) {
 
 }  // namespace
 
-BeamOptions beam_options(const DecodeConfig& config) {
-  BeamOptions options;
-  options.beam_size = config.beam_size;
-  options.alpha = config.alpha;
-  options.nbest = config.nbest;
-  options.max_len_a = config.max_len_a;
-  options.max_len_b = config.max_len_b;
-  return options;
-}
-
-void BeamOptions::validate() const {
-  std::ostringstream message;
-  if (beam_size < 1) {
-    message << "beam_size must be >= 1, got " << beam_size;
-  } else if (nbest < 1 || nbest > beam_size) {
-    message << "nbest must be in [1, beam_size " << beam_size << "], got " << nbest;
-  } else if (!std::isfinite(alpha)) {
-    message << "alpha must be finite, got " << alpha;
-  } else if (!(max_len_a >= 0.0) || !std::isfinite(max_len_a)) {
-    message << "max_len_a must be finite and >= 0, got " << max_len_a;
-  } else {
-    return;
-  }
-  throw std::invalid_argument(message.str());
-}
-
 double length_penalty(int64_t length, double alpha) {
   return std::pow((5.0 + static_cast<double>(length)) / 6.0, alpha);
 }
@@ -103,146 +77,212 @@ double length_penalty(int64_t length, double alpha) {
 // s' <= s (log-probs are <= 0) and |Y| in [L + 1, max_len + 1] (eos counted). Its score
 // s' / lp(|Y|) <= s / lp(|Y|) <= s / max(lp(L + 1), lp(max_len + 1)), because dividing a
 // non-positive number by a larger positive one makes it larger and lp is monotone in |Y|
-// (increasing for alpha > 0, so the longest reachable length; decreasing for alpha < 0, so the
-// shortest). The best live beam has the largest s, so its bound covers all live beams.
-std::vector<std::vector<Hypothesis>> beam_search(const StepModel& step,
-                                                 const SearchProblem& problem,
-                                                 const BeamOptions& options) {
-  options.validate();
-  check_problem(problem);
-  TORCH_CHECK(step.log_probs, "beam search needs a log_probs step function");
-  const int64_t sentences = static_cast<int64_t>(problem.max_len.size());
-  std::vector<std::vector<Hypothesis>> finished(sentences);
-  if (sentences == 0) return finished;
+// (non-decreasing, as alpha >= 0, so the longest reachable length). The best live beam has
+// the largest s, so its bound covers all live beams.
 
-  const int64_t vocab = problem.vocab_size;
-  const int64_t eos = problem.eos_id;
-  // Beams beyond the number of generable tokens could only hold duplicates or -inf rows, so the
-  // effective beam is clamped (nbest is not: finished hypotheses accumulate over steps).
-  const int64_t generable = vocab - (problem.bos_id == problem.pad_id ? 1 : 2);
-  const int64_t k = std::min(options.beam_size, generable);
-  const int64_t nbest = options.nbest;
-  const auto float_options = torch::TensorOptions().dtype(torch::kFloat).device(problem.device);
-  const auto long_options = torch::TensorOptions().dtype(torch::kLong).device(problem.device);
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-  torch::Tensor banned = torch::zeros({vocab}, float_options);  // [vocab], added to log-probs
-  banned[problem.pad_id] = neg_inf;
-  banned[problem.bos_id] = neg_inf;
-  torch::Tensor eos_only = torch::full({vocab}, neg_inf, float_options);  // [vocab], added
-  eos_only[eos] = 0.0;
+namespace {
 
-  std::vector<int64_t> active(sentences);  // original index of each unfinished sentence
-  for (int64_t i = 0; i < sentences; ++i) active[i] = i;
-  int64_t beams = 1;
-  std::vector<double> row_log_prob(sentences, 0.0);
-  std::vector<std::vector<int64_t>> row_tokens(sentences);
-  torch::Tensor prefix = torch::full({sentences, 1}, problem.bos_id, long_options);  // [rows, 1]
+// One search, step by step: the state the steps share and one method per step.
+class BeamSearch {
+ public:
+  BeamSearch(const StepModel& step, const SearchProblem& problem, const DecodeConfig& options)
+      : step_(step),
+        problem_(problem),
+        options_(options),
+        sentences_(static_cast<int64_t>(problem.max_len.size())),
+        vocab_(problem.vocab_size),
+        // Beams beyond the number of generable tokens could only hold duplicates or -inf rows, so
+        // the effective beam is clamped (nbest is not: finished hypotheses accumulate over steps).
+        k_(std::min(options.beam_size, problem.vocab_size - (problem.bos_id == problem.pad_id ? 1 : 2))),
+        finished_(sentences_),
+        row_log_prob_(sentences_, 0.0),
+        row_tokens_(sentences_) {
+    const auto float_options = torch::TensorOptions().dtype(torch::kFloat).device(problem.device);
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    banned_ = torch::zeros({vocab_}, float_options);  // [vocab], added to log-probs
+    banned_[problem.pad_id] = neg_inf;
+    banned_[problem.bos_id] = neg_inf;
+    eos_only_ = torch::full({vocab_}, neg_inf, float_options);  // [vocab], added
+    eos_only_[problem.eos_id] = 0.0;
+    active_.resize(sentences_);  // original index of each unfinished sentence
+    for (int64_t i = 0; i < sentences_; ++i) active_[i] = i;
+    prefix_ = torch::full({sentences_, 1}, problem.bos_id,
+                          torch::TensorOptions().dtype(torch::kLong).device(problem.device));  // [rows, 1]
+  }
 
-  for (int64_t t = 0; !active.empty(); ++t) {
-    const auto n = static_cast<int64_t>(active.size());
-    const int64_t rows = n * beams;
-    torch::Tensor log_probs = step.log_probs(prefix);  // [rows, vocab]
-    TORCH_CHECK(log_probs.dim() == 2 && log_probs.size(0) == rows && log_probs.size(1) == vocab,
-                "beam search step must return log-probs [", rows, ", ", vocab, "], got ",
-                log_probs.sizes());
-    log_probs = log_probs.to(torch::kFloat) + banned;  // [rows, vocab]
+  std::vector<std::vector<Hypothesis>> run() {
+    for (int64_t t = 0; !active_.empty(); ++t) {
+      const torch::Tensor log_probs = masked_log_probs(t);  // [rows, vocab]
+      const Candidates top = top_candidates(log_probs);
+      std::vector<int64_t> next_active;
+      std::vector<Continuation> next;
+      for (int64_t i = 0; i < static_cast<int64_t>(active_.size()); ++i) {
+        std::vector<Continuation> live = choose(i, top, t);
+        if (live.empty()) continue;
+        next_active.push_back(active_[i]);
+        next.insert(next.end(), live.begin(), live.end());
+      }
+      active_ = std::move(next_active);
+      if (active_.empty()) break;
+      advance(next);
+    }
+    return results();
+  }
+
+ private:
+  // The top 2k candidates of every unfinished sentence, on the host: the only sync per step.
+  struct Candidates {
+    int64_t width = 0;
+    torch::Tensor scores;   // [n, width] float, best first
+    torch::Tensor indices;  // [n, width] int64 into beams * vocab
+  };
+
+  // Step 1: one step.log_probs call for all rows; pad and bos masked to -inf; a sentence at its
+  // length limit may only emit eos.
+  torch::Tensor masked_log_probs(int64_t t) {
+    const auto n = static_cast<int64_t>(active_.size());
+    const int64_t rows = n * beams_;
+    torch::Tensor log_probs = step_.log_probs(prefix_);  // [rows, vocab]
+    TORCH_CHECK(log_probs.dim() == 2 && log_probs.size(0) == rows && log_probs.size(1) == vocab_,
+                "beam search step must return log-probs [", rows, ", ", vocab_, "], got ", log_probs.sizes());
+    log_probs = log_probs.to(torch::kFloat) + banned_;  // [rows, vocab]
     std::vector<uint8_t> at_limit(rows, 0);
     bool any_at_limit = false;
     for (int64_t i = 0; i < n; ++i) {
-      if (t >= problem.max_len[active[i]]) {
-        std::fill(at_limit.begin() + i * beams, at_limit.begin() + (i + 1) * beams, 1);
+      if (t >= problem_.max_len[active_[i]]) {
+        std::fill(at_limit.begin() + i * beams_, at_limit.begin() + (i + 1) * beams_, 1);
         any_at_limit = true;
       }
     }
     if (any_at_limit) {
       const torch::Tensor limit_rows =
           torch::from_blob(at_limit.data(), {rows, 1}, torch::kUInt8)
-              .to(torch::TensorOptions().dtype(torch::kBool).device(problem.device));  // [rows, 1]
+              .to(torch::TensorOptions().dtype(torch::kBool).device(problem_.device));  // [rows, 1]
       // [rows, vocab]: eos keeps its log-prob, every other token -inf
-      log_probs = torch::where(limit_rows, log_probs + eos_only, log_probs);
+      log_probs = torch::where(limit_rows, log_probs + eos_only_, log_probs);
     }
-    std::vector<float> row_scores(row_log_prob.begin(), row_log_prob.end());
-    const torch::Tensor scores = torch::tensor(row_scores).to(problem.device);  // [rows]
+    return log_probs;
+  }
+
+  // Step 2: candidates = row log-prob + token log-prob; the top 2k per sentence (at most k of
+  // them are eos, one per row, so k non-eos remain).
+  Candidates top_candidates(const torch::Tensor& log_probs) const {
+    const auto n = static_cast<int64_t>(active_.size());
+    std::vector<float> row_scores(row_log_prob_.begin(), row_log_prob_.end());
+    const torch::Tensor scores = torch::tensor(row_scores).to(problem_.device);  // [rows]
     // [n, beams * vocab]: every (beam, token) extension of each sentence
-    const torch::Tensor candidates = (log_probs + scores.unsqueeze(1)).view({n, beams * vocab});
-    const int64_t width = std::min(2 * k, beams * vocab);
-    auto [top_scores, top_indices] = candidates.topk(width, /*dim=*/-1);  // [n, width] each
-    top_scores = top_scores.to(torch::kCPU);
-    top_indices = top_indices.to(torch::kCPU);
-    const auto top_score = top_scores.accessor<float, 2>();
-    const auto top_index = top_indices.accessor<int64_t, 2>();
+    const torch::Tensor candidates = (log_probs + scores.unsqueeze(1)).view({n, beams_ * vocab_});
+    Candidates top;
+    top.width = std::min(2 * k_, beams_ * vocab_);
+    auto [top_scores, top_indices] = candidates.topk(top.width, /*dim=*/-1);  // [n, width] each
+    top.scores = top_scores.to(torch::kCPU);
+    top.indices = top_indices.to(torch::kCPU);
+    return top;
+  }
 
-    std::vector<int64_t> next_active;
-    std::vector<Continuation> next;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t sentence = active[i];
-      auto& done = finished[sentence];
-      std::vector<Continuation> live;
-      for (int64_t c = 0; c < width; ++c) {
-        const double score = top_score[i][c];
-        if (score == kNegInf) break;  // sorted: only unreachable candidates follow
-        const int64_t row = i * beams + top_index[i][c] / vocab;
-        const int64_t token = top_index[i][c] % vocab;
-        if (token == eos) {
-          if (c < k) {
-            const auto length = static_cast<int64_t>(row_tokens[row].size()) + 1;
-            done.push_back({row_tokens[row], score / length_penalty(length, options.alpha), score});
-          }
-        } else if (static_cast<int64_t>(live.size()) < k) {
-          live.push_back({row, token, score});
+  // Step 3, for the i-th unfinished sentence: an eos candidate among the top k finishes a
+  // hypothesis; the first k non-eos candidates become the next beams (padded with dead ones).
+  // Returns none when the sentence is done (step 4).
+  std::vector<Continuation> choose(int64_t i, const Candidates& top, int64_t t) {
+    const int64_t sentence = active_[i];
+    auto& done = finished_[sentence];
+    const auto top_score = top.scores.accessor<float, 2>();
+    const auto top_index = top.indices.accessor<int64_t, 2>();
+    std::vector<Continuation> live;
+    for (int64_t c = 0; c < top.width; ++c) {
+      const double score = top_score[i][c];
+      if (score == kNegInf) break;  // sorted: only unreachable candidates follow
+      const int64_t row = i * beams_ + top_index[i][c] / vocab_;
+      const int64_t token = top_index[i][c] % vocab_;
+      if (token == problem_.eos_id) {
+        if (c < k_) {
+          const auto length = static_cast<int64_t>(row_tokens_[row].size()) + 1;
+          done.push_back({row_tokens_[row], score / length_penalty(length, options_.alpha), score});
         }
+      } else if (static_cast<int64_t>(live.size()) < k_) {
+        live.push_back({row, token, score});
       }
-      bool stop = live.empty();
-      if (!stop && static_cast<int64_t>(done.size()) >= nbest) {
-        const int64_t length = t + 1;  // tokens of every live beam
-        const double best_lp = std::max(length_penalty(length + 1, options.alpha),
-                                        length_penalty(problem.max_len[sentence] + 1,
-                                                       options.alpha));
-        stop = nth_best_score(done, nbest) >= live.front().log_prob / best_lp;
-      }
-      if (stop) continue;
-      next_active.push_back(sentence);
-      // Dead beams keep the batch rectangular; -inf never wins a later comparison.
-      while (static_cast<int64_t>(live.size()) < k) {
-        live.push_back({live.front().row, eos, kNegInf});
-      }
-      next.insert(next.end(), live.begin(), live.end());
     }
+    if (live.empty() || cannot_improve(sentence, live.front().log_prob, t)) return {};
+    // Dead beams keep the batch rectangular; -inf never wins a later comparison.
+    while (static_cast<int64_t>(live.size()) < k_) live.push_back({live.front().row, problem_.eos_id, kNegInf});
+    return live;
+  }
 
-    active = std::move(next_active);
-    if (active.empty()) break;
-    beams = k;
+  // Step 4: the sentence has nbest finished hypotheses and the nbest-th best scores at least the
+  // best any live beam (best log-prob `best_live` after t + 1 tokens) can still reach.
+  bool cannot_improve(int64_t sentence, double best_live, int64_t t) const {
+    const auto& done = finished_[sentence];
+    if (static_cast<int64_t>(done.size()) < options_.nbest) return false;
+    const int64_t length = t + 1;  // tokens of every live beam
+    const double best_lp = std::max(length_penalty(length + 1, options_.alpha),
+                                    length_penalty(problem_.max_len[sentence] + 1, options_.alpha));
+    return nth_best_score(done, options_.nbest) >= best_live / best_lp;
+  }
+
+  // Step 5: the surviving beams become the rows of the next step, through one reorder.
+  void advance(const std::vector<Continuation>& next) {
+    beams_ = k_;
     std::vector<int64_t> order;
     std::vector<int64_t> tokens;
     std::vector<std::vector<int64_t>> next_tokens;
-    row_log_prob.clear();
+    row_log_prob_.clear();
     for (const auto& c : next) {
       order.push_back(c.row);
       tokens.push_back(c.token);
-      row_log_prob.push_back(c.log_prob);
-      next_tokens.push_back(row_tokens[c.row]);
+      row_log_prob_.push_back(c.log_prob);
+      next_tokens.push_back(row_tokens_[c.row]);
       next_tokens.back().push_back(c.token);
     }
-    row_tokens = std::move(next_tokens);
-    const torch::Tensor order_t = torch::tensor(order, torch::kLong).to(problem.device);
-    const torch::Tensor tokens_t = torch::tensor(tokens, torch::kLong).to(problem.device);
-    if (step.reorder) step.reorder(order_t);
-    prefix = torch::cat({prefix.index_select(0, order_t), tokens_t.unsqueeze(1)},
-                        /*dim=*/1);  // [k * next n, t + 2]
+    row_tokens_ = std::move(next_tokens);
+    const torch::Tensor order_t = torch::tensor(order, torch::kLong).to(problem_.device);
+    const torch::Tensor tokens_t = torch::tensor(tokens, torch::kLong).to(problem_.device);
+    if (step_.reorder) step_.reorder(order_t);
+    prefix_ = torch::cat({prefix_.index_select(0, order_t), tokens_t.unsqueeze(1)},
+                         /*dim=*/1);  // [k * next n, t + 2]
   }
 
-  for (auto& done : finished) {
-    std::stable_sort(done.begin(), done.end(), [](const Hypothesis& a, const Hypothesis& b) {
-      return a.score > b.score;
-    });
-    if (static_cast<int64_t>(done.size()) > nbest) done.resize(nbest);
+  // Per sentence the finished hypotheses, best first, at most nbest.
+  std::vector<std::vector<Hypothesis>> results() {
+    for (auto& done : finished_) {
+      std::stable_sort(done.begin(), done.end(),
+                       [](const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; });
+      if (static_cast<int64_t>(done.size()) > options_.nbest) done.resize(options_.nbest);
+    }
+    return std::move(finished_);
   }
-  return finished;
+
+  const StepModel& step_;
+  const SearchProblem& problem_;
+  const DecodeConfig& options_;
+  int64_t sentences_;
+  int64_t vocab_;
+  int64_t k_;
+  torch::Tensor banned_;    // [vocab]: -inf at pad and bos
+  torch::Tensor eos_only_;  // [vocab]: -inf except at eos
+  std::vector<std::vector<Hypothesis>> finished_;
+  std::vector<int64_t> active_;
+  int64_t beams_ = 1;  // rows per unfinished sentence: 1 at the first step, k afterwards
+  std::vector<double> row_log_prob_;
+  std::vector<std::vector<int64_t>> row_tokens_;
+  torch::Tensor prefix_;  // [rows, t + 1]
+};
+
+}  // namespace
+
+std::vector<std::vector<Hypothesis>> beam_search(const StepModel& step,
+                                                 const SearchProblem& problem,
+                                                 const DecodeConfig& options) {
+  options.validate();
+  check_problem(problem);
+  TORCH_CHECK(step.log_probs, "beam search needs a log_probs step function");
+  if (problem.max_len.empty()) return {};
+  return BeamSearch(step, problem, options).run();
 }
 
 std::vector<std::vector<Hypothesis>> beam_search(Transformer& model, const torch::Tensor& src,
                                                  int64_t bos_id, int64_t eos_id,
-                                                 const BeamOptions& options) {
+                                                 const DecodeConfig& options, DecoderState state) {
   TORCH_CHECK(src.dim() == 2 && src.scalar_type() == torch::kLong,
               "beam_search: src must be [batch, src_len] int64, got ", src.scalar_type(), " ",
               src.sizes());
@@ -267,19 +307,16 @@ std::vector<std::vector<Hypothesis>> beam_search(Transformer& model, const torch
   problem.device = device;
   // The decoder sees at most max_len + 1 positions (start symbol, max_len tokens; the forced
   // eos is predicted from the last of them), so the limit is clamped to the position table.
-  const int64_t position_limit = model->config().max_positions - 1;
   const torch::Tensor lengths = source.ne(pad).sum(/*dim=*/1).to(torch::kCPU);  // [batch]
   const auto length = lengths.accessor<int64_t, 1>();
   for (int64_t i = 0; i < batch; ++i) {
-    const double limit = std::floor(options.max_len_a * static_cast<double>(length[i])) +
-                         static_cast<double>(options.max_len_b);
-    problem.max_len.push_back(std::clamp<int64_t>(static_cast<int64_t>(limit), 0, position_limit));
+    problem.max_len.push_back(options.output_limit(length[i], model->config().max_positions));
   }
 
   const torch::Tensor memory = model->encode(source);          // [batch, src_len, d_model]
   const torch::Tensor src_mask = padding_mask(source, pad);    // [batch, 1, 1, src_len]
   StepModel step;
-  if (options.use_cache) {
+  if (state == DecoderState::cached) {
     auto cache = std::make_shared<DecoderCache>(model->start_decoding(memory, src_mask));
     step.log_probs = [model, cache](const torch::Tensor& prefix) mutable {
       const auto hidden = model->decode_step(prefix.select(1, -1), *cache);  // [rows, d_model]

@@ -13,22 +13,6 @@
 
 namespace tmt {
 
-/// Beam search settings; defaults are the paper's (Vaswani et al. 2017, section 6.1).
-struct BeamOptions {
-  int64_t beam_size = 4;    // paper: 4
-  double alpha = 0.6;       // length penalty exponent (paper: 0.6; 0 = raw log-probability)
-  double max_len_a = 1.0;   // output length limit floor(a * source length) + b (paper: + 50)
-  int64_t max_len_b = 50;
-  int64_t nbest = 1;        // hypotheses returned per sentence, at most beam_size
-  bool use_cache = true;    // false recomputes the whole prefix each step (tests, benchmark)
-
-  /// Throws std::invalid_argument naming the option when a value is out of range.
-  void validate() const;
-};
-
-/// The search settings a config's decode section asks for.
-BeamOptions beam_options(const DecodeConfig& config);
-
 /// One finished translation.
 struct Hypothesis {
   std::vector<int64_t> tokens;  // without the start and the end symbol
@@ -62,19 +46,24 @@ struct SearchProblem {
 };
 
 /// The search core over any step function: per sentence up to options.nbest hypotheses,
-/// best score first. Calls step.log_probs once per step for all unfinished sentences together.
+/// best score first, with options.beam_size and options.alpha (the length limits are the
+/// problem's). Calls step.log_probs once per step for all unfinished sentences together.
 std::vector<std::vector<Hypothesis>> beam_search(const StepModel& step,
                                                  const SearchProblem& problem,
-                                                 const BeamOptions& options);
+                                                 const DecodeConfig& options);
+
+/// How the decoder runs each step: cached keys and values (fast), or the whole prefix again
+/// (the reference the cached path is tested and measured against).
+enum class DecoderState { cached, recomputed };
 
 /// Batched beam search over src [batch, src_len] (padded with model->vocab().pad_id): returns
 /// per sentence up to nbest hypotheses sorted by score, best first. A sentence's output limit is
-/// floor(max_len_a * its unpadded length) + max_len_b tokens (at least 0, at most
-/// max_positions - 1), after which eos is forced. Beam 1 with alpha 0 is greedy decoding
-/// (greedy_decode's tokens up to its first eos). Runs without gradients on the model's device;
+/// options.output_limit(its unpadded length, max_positions), after which eos is forced. Beam 1
+/// with alpha 0 is greedy decoding (greedy_decode's tokens up to its first eos). Runs without gradients on the model's device;
 /// the caller puts the model in eval mode.
 std::vector<std::vector<Hypothesis>> beam_search(Transformer& model, const torch::Tensor& src,
                                                  int64_t bos_id, int64_t eos_id,
-                                                 const BeamOptions& options);
+                                                 const DecodeConfig& options,
+                                                 DecoderState state = DecoderState::cached);
 
 }  // namespace tmt

@@ -1,15 +1,6 @@
 #include "decode/greedy.h"
 
-#include <algorithm>
-#include <cmath>
-
 namespace tmt {
-
-int64_t max_output_length(const DecodeConfig& config, int64_t src_len) {
-  const double limit = std::floor(config.max_len_a * static_cast<double>(src_len)) +
-                       static_cast<double>(config.max_len_b);
-  return std::max<int64_t>(0, static_cast<int64_t>(limit));
-}
 
 torch::Tensor greedy_decode(Transformer& model, const torch::Tensor& src, int64_t start_id,
                             int64_t end_id, int64_t max_len) {

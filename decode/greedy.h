@@ -5,13 +5,9 @@
 
 #include <cstdint>
 
-#include "decode/decode_config.h"
 #include "model/transformer.h"
 
 namespace tmt {
-
-/// Output length limit floor(max_len_a * src_len + max_len_b), never below 0.
-int64_t max_output_length(const DecodeConfig& config, int64_t src_len);
 
 /// Decodes src [batch, src_len] greedily from `start_id` for at most `max_len` steps, or until
 /// every row has produced `end_id` (< 0: no end symbol). Returns the generated ids

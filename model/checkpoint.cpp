@@ -1,4 +1,4 @@
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 
 #include <zlib.h>
 
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace tmt {
 namespace {

@@ -48,4 +48,15 @@ void ModelConfig::validate() const {
   require_dropout("attention_dropout", attention_dropout);
 }
 
+std::string describe_architecture(const ModelConfig& m) {
+  return "layers " + std::to_string(m.layers) + ", d_model " + std::to_string(m.d_model) + ", d_ff " +
+         std::to_string(m.d_ff) + ", heads " + std::to_string(m.heads) + ", " +
+         (m.share_embeddings ? "shared" : "separate") + " embeddings, " + (m.pre_norm ? "pre" : "post") + "-norm, " +
+         std::to_string(m.max_positions) + " positions";
+}
+
+bool same_architecture(const ModelConfig& a, const ModelConfig& b) {
+  return describe_architecture(a) == describe_architecture(b);
+}
+
 }  // namespace tmt

@@ -3,6 +3,7 @@
 // (Vaswani et al. 2017, Table 3); vocabulary sizes come from the data, not from here.
 
 #include <cstdint>
+#include <string>
 
 namespace tmt {
 
@@ -36,5 +37,12 @@ struct ModelConfig {
   /// Throws std::invalid_argument naming the key when a value is out of range.
   void validate() const;
 };
+
+/// The settings that shape the parameters, in words: "layers 4, d_model 128, d_ff 256, heads 4,
+/// shared embeddings, post-norm, 256 positions". Dropout and init do not count.
+std::string describe_architecture(const ModelConfig& m);
+
+/// Whether the weights of a model built with `a` fit one built with `b` (same description).
+bool same_architecture(const ModelConfig& a, const ModelConfig& b);
 
 }  // namespace tmt

@@ -15,31 +15,6 @@
 
 namespace tmt {
 
-torch::Device resolve_device(const std::string& spec) {
-  if (spec == "auto") return cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (spec == "cpu") return torch::kCPU;
-  if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
-    if (!cuda_available()) {
-      throw std::invalid_argument("device '" + spec + "' requested, but this tmt (LibTorch " + torch_version() +
-                                  ") sees no CUDA device; use device: cpu or auto");
-    }
-    int64_t index = 0;
-    if (spec != "cuda") {
-      const std::string digits = spec.substr(5);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
-        throw std::invalid_argument("device must be auto, cpu, cuda or cuda:N, got '" + spec + "'");
-      }
-      index = std::stoll(digits);
-    }
-    if (index >= static_cast<int64_t>(torch::cuda::device_count())) {
-      throw std::invalid_argument("device '" + spec + "' does not exist: " +
-                                  std::to_string(torch::cuda::device_count()) + " CUDA device(s) visible");
-    }
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  throw std::invalid_argument("device must be auto, cpu, cuda or cuda:N, got '" + spec + "'");
-}
-
 bool cuda_built() {
 #ifdef TMT_WITH_CUDA
   return true;

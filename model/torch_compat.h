@@ -23,10 +23,6 @@ inline bool cuda_available() { return torch::cuda::is_available(); }
 /// True when tmt was compiled against a LibTorch with CUDA (whether or not a GPU is present).
 bool cuda_built();
 
-/// The device a `device:` key names: auto (cuda:0 when available, else cpu), cpu, cuda, cuda:N.
-/// Throws std::invalid_argument for other spellings or a CUDA device that is not there.
-torch::Device resolve_device(const std::string& spec);
-
 /// Lets float32 matrix products use TF32 tensor cores (Ampere and later); a no-op on CPU.
 void allow_tf32();
 /// Back to full float32 products (LibTorch's default); tests that compare with the CPU use it.

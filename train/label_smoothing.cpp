@@ -202,95 +202,164 @@ LabelSmoothingLoss::LabelSmoothingLoss(const CriterionConfig& config, int64_t nu
   }
 }
 
-LossResult LabelSmoothingLoss::operator()(const torch::Tensor& logits,
-                                          const torch::Tensor& target) const {
+namespace {
+
+// The smoothed classes: all but the padding column for `annotated`, all for the others; with
+// per_class weights, w (w_excluded = 0, so the backward needs no special case); unweighted and
+// gold_nll (whose smoothing term is unweighted) have none.
+struct Support {
+  Tensor weights;        // [K] in the compute dtype, or undefined
+  double total = 0.0;    // W: the sum of the support's weights
+  int64_t excluded = -1; // the column outside the support (< 0: none)
+};
+
+Support support_of(const CriterionConfig& config, const Tensor& class_weights, int64_t num_classes,
+                   int64_t padding_idx, const torch::TensorOptions& opts) {
+  const bool annotated = config.variant == SmoothingVariant::annotated;
+  const bool gold_nll = class_weights.defined() && config.class_weight_mode == ClassWeightMode::gold_nll;
+  Support support;
+  support.excluded = annotated ? padding_idx : -1;
+  support.total = static_cast<double>(annotated ? num_classes - 1 : num_classes);
+  if (class_weights.defined() && !gold_nll) {
+    Tensor w = class_weights.clone();
+    if (support.excluded >= 0) w[support.excluded] = 0.0;
+    support.total = w.sum().item<double>();
+    support.weights = w.to(opts);
+  }
+  return support;
+}
+
+// Per-row coefficients of ce_i = -(a_i * sum_support w_j l_ij + b_i * l_{i, y_i}), and the
+// reduction's normaliser `scale`, folded into a and b for the backward.
+struct Coefficients {
+  Tensor a;       // [N]
+  Tensor b;       // [N]
+  Tensor w_gold;  // [N] w_{y_i} (ones when unweighted)
+  double scale = 1.0;
+};
+
+Coefficients coefficients(const CriterionConfig& config, double gold, double smooth, const Tensor& class_weights,
+                          const Tensor& target, const Normaliser& over, const torch::TensorOptions& opts) {
+  const int64_t n = target.size(0);
+  const double eps = config.label_smoothing;
+  Coefficients k;
+  k.w_gold = class_weights.defined() ? class_weights.to(opts).index_select(0, target) : torch::ones({n}, opts);
+  k.a = torch::full({n}, smooth, opts);
+  if (class_weights.defined() && config.class_weight_mode == ClassWeightMode::gold_nll) {
+    // (1-eps) NLL_w + smoothing remainder r = q - (1-eps) e_y, unweighted (PyTorch semantics).
+    const bool mean = config.reduction == LossReduction::mean;
+    const double a_norm = mean ? (over.gold_weight > 0 ? 1.0 / over.gold_weight : 0.0) : 1.0;
+    const double b_norm = mean ? (over.tokens > 0 ? 1.0 / over.tokens : 0.0) : 1.0;
+    k.a.mul_(b_norm);
+    k.b = k.w_gold * ((1.0 - eps) * a_norm) + (gold - smooth - (1.0 - eps)) * b_norm;
+  } else {
+    k.b = k.w_gold * (gold - smooth);
+    if (config.reduction == LossReduction::mean) k.scale = over.tokens > 0 ? 1.0 / over.tokens : 0.0;
+  }
+  return k;
+}
+
+// The loss of every row, 0 on padding rows; +inf where the gold class has probability 0 (q_y > 0,
+// as torch::kl_div gives).
+Tensor row_losses(const CriterionConfig& config, double gold, double smooth, const RowStats& st,
+                  const Coefficients& k, const Support& support, const Tensor& counted) {
+  const int64_t n = counted.size(0);
+  Tensor log_gold = st.gold - st.lse;                      // [N] l_{i, y_i}
+  Tensor row = k.b * log_gold;                             // [N]
+  if (smooth > 0.0) row += k.a * (st.support - support.total * st.lse);
+  row = row.neg();
+  if (config.form == LossForm::kl) {  // + sum_j w_j q_j log q_j, the entropy-like constant
+    row += support.weights.defined() ? (support.total - k.w_gold) * xlogx(smooth) + k.w_gold * xlogx(gold)
+                                     : k.w_gold.new_full({n}, (support.total - 1.0) * xlogx(smooth) + xlogx(gold));
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  row = torch::where(log_gold.eq(-inf), torch::full_like(row, inf), row);
+  return torch::where(counted, row, torch::zeros_like(row));
+}
+
+// Rows that count: all but those whose target is the padding index.
+Tensor counted_rows(const Tensor& target, int64_t padding_idx) {
+  return padding_idx >= 0 ? target.ne(padding_idx)
+                          : torch::ones({target.size(0)}, target.options().dtype(torch::kBool));
+}
+
+// The normaliser of `target`, its gold weights summed in the dtype of `opts`.
+Normaliser normaliser_of(const Tensor& class_weights, const CriterionConfig& config, const Tensor& target,
+                         const Tensor& counted, const torch::TensorOptions& opts) {
+  Normaliser n;
+  n.tokens = static_cast<double>(counted.sum().item<int64_t>());
+  if (class_weights.defined() && config.class_weight_mode == ClassWeightMode::gold_nll) {
+    n.gold_weight = class_weights.to(opts).index_select(0, target).masked_select(counted).sum().item<double>();
+  }
+  return n;
+}
+
+}  // namespace
+
+void LabelSmoothingLoss::check(const torch::Tensor& logits, const torch::Tensor& target) const {
   TORCH_CHECK(logits.dim() == 2 && logits.size(1) == num_classes_,
               "label smoothing: logits must be [N, ", num_classes_, "], got ", logits.sizes());
   TORCH_CHECK(target.dim() == 1 && target.size(0) == logits.size(0),
               "label smoothing: target must be [", logits.size(0), "], got ", target.sizes());
   TORCH_CHECK(target.scalar_type() == torch::kLong, "label smoothing: target must be int64");
-  const int64_t n = logits.size(0);
-  if (n > 0) {
+  if (target.size(0) > 0) {
     TORCH_CHECK(target.min().item<int64_t>() >= 0 && target.max().item<int64_t>() < num_classes_,
                 "label smoothing: target ids must be in [0, ", num_classes_, ")");
   }
-  const auto dtype = compute_dtype(logits);
-  const auto opts = logits.options().dtype(dtype);
-  const bool annotated = config_.variant == SmoothingVariant::annotated;
-  const bool gold_nll = weights_.defined() && config_.class_weight_mode == ClassWeightMode::gold_nll;
-  const int64_t excluded = annotated ? padding_idx_ : -1;
+}
 
-  // Weights of the support sum: w for per_class (w_excluded = 0 so the backward needs no
-  // special case), none for unweighted and gold_nll (whose smoothing term is unweighted).
-  Tensor support_w;
-  double support_total = static_cast<double>(annotated ? num_classes_ - 1 : num_classes_);
-  if (weights_.defined() && !gold_nll) {
-    support_w = weights_.clone();
-    if (excluded >= 0) support_w[excluded] = 0.0;
-    support_total = support_w.sum().item<double>();
-    support_w = support_w.to(opts);
-  }
+Normaliser LabelSmoothingLoss::normaliser(const torch::Tensor& target) const {
+  TORCH_CHECK(target.dim() == 1 && target.scalar_type() == torch::kLong, "label smoothing: target must be [N] int64");
+  return normaliser_of(weights_, config_, target, counted_rows(target, padding_idx_),
+                       target.options().dtype(torch::kFloat));
+}
 
-  Tensor counted = padding_idx_ >= 0 ? target.ne(padding_idx_)
-                                     : torch::ones({n}, target.options().dtype(torch::kBool));
-  RowStats st = row_stats(logits.detach(), target, counted, support_w, excluded);
+LossResult LabelSmoothingLoss::operator()(const torch::Tensor& logits, const torch::Tensor& target) const {
+  check(logits, target);
+  const Normaliser own = normaliser_of(weights_, config_, target, counted_rows(target, padding_idx_),
+                                       logits.options().dtype(compute_dtype(logits)));
+  return compute(logits, target, own);
+}
+
+LossResult LabelSmoothingLoss::operator()(const torch::Tensor& logits, const torch::Tensor& target,
+                                          const Normaliser& over) const {
+  check(logits, target);
+  return compute(logits, target, over);
+}
+
+LossResult LabelSmoothingLoss::compute(const torch::Tensor& logits, const torch::Tensor& target,
+                                       const Normaliser& over) const {
+  const auto opts = logits.options().dtype(compute_dtype(logits));
+  const Support support = support_of(config_, weights_, num_classes_, padding_idx_, opts);
+  const Tensor counted = counted_rows(target, padding_idx_);
+  const RowStats st = row_stats(logits.detach(), target, counted, support.weights, support.excluded);
 
   torch::NoGradGuard no_grad;
-  const double eps = config_.label_smoothing;
-  const double s = smooth_;
-  const double g = gold_;
   const Tensor tokens = counted.sum();
-  const double rows = static_cast<double>(tokens.item<int64_t>());
-  Tensor w_gold = weights_.defined() ? weights_.to(opts).index_select(0, target)
-                                     : torch::ones({n}, opts);  // [N] w_{y_i}
+  const Coefficients k = coefficients(config_, gold_, smooth_, weights_, target, over, opts);
+  const Tensor row = row_losses(config_, gold_, smooth_, st, k, support, counted);
 
-  // Per-row coefficients: ce_i = -(a_i * sum_support w_j l_ij + b_i * l_{i, y_i}).
-  Tensor row_a = torch::full({n}, s, opts);
-  Tensor row_b;
-  double scale = 1.0;  // the reduction's normaliser, folded into a and b
-  if (gold_nll) {
-    // (1-eps) NLL_w + smoothing remainder r = q - (1-eps) e_y, unweighted (PyTorch semantics).
-    const bool mean = config_.reduction == LossReduction::mean;
-    const double gold_weight_sum = w_gold.masked_select(counted).sum().item<double>();
-    const double a_norm = mean ? (gold_weight_sum > 0 ? 1.0 / gold_weight_sum : 0.0) : 1.0;
-    const double b_norm = mean ? (rows > 0 ? 1.0 / rows : 0.0) : 1.0;
-    row_a.mul_(b_norm);
-    row_b = w_gold * ((1.0 - eps) * a_norm) + (g - s - (1.0 - eps)) * b_norm;
-  } else {
-    row_b = w_gold * (g - s);
-    if (config_.reduction == LossReduction::mean) scale = rows > 0 ? 1.0 / rows : 0.0;
-  }
-
-  Tensor log_gold = st.gold - st.lse;                      // [N] l_{i, y_i}
-  Tensor row = row_b * log_gold;                           // [N]
-  if (s > 0.0) row += row_a * (st.support - support_total * st.lse);
-  row = row.neg();
-  if (config_.form == LossForm::kl) {  // + sum_j w_j q_j log q_j, the entropy-like constant
-    row += support_w.defined() ? (support_total - w_gold) * xlogx(s) + w_gold * xlogx(g)
-                               : w_gold.new_full({n}, (support_total - 1.0) * xlogx(s) + xlogx(g));
-  }
-  // q_y > 0, so a gold class of probability 0 makes the loss +inf, as torch::kl_div gives.
-  const double inf = std::numeric_limits<double>::infinity();
-  row = torch::where(log_gold.eq(-inf), torch::full_like(row, inf), row);
-  row = torch::where(counted, row, torch::zeros_like(row));
-
-  Tensor value = config_.reduction == LossReduction::none ? row : row.sum() * scale;
-  Tensor zero = torch::zeros_like(row_a);
+  const Tensor total = row.sum();
+  const Tensor value = config_.reduction == LossReduction::none ? row : total * k.scale;
+  const Tensor zero = torch::zeros_like(k.a);
   GradPlan plan{value.to(logits.scalar_type()),
                 st.lse,
-                torch::where(counted, row_a * scale, zero),
-                torch::where(counted, row_b * scale, zero),
+                torch::where(counted, k.a * k.scale, zero),
+                torch::where(counted, k.b * k.scale, zero),
                 target,
                 counted,
-                support_w,
-                excluded,
-                support_total};
+                support.weights,
+                support.excluded,
+                support.total};
 
   LossResult result;
   {
     at::AutoGradMode grad_mode(true);
     result.loss = logits.requires_grad() ? SmoothedLossFunction::apply(logits, plan) : plan.value;
   }
+  const bool gold_nll_mean = weights_.defined() && config_.class_weight_mode == ClassWeightMode::gold_nll &&
+                             config_.reduction == LossReduction::mean;
+  result.sum = gold_nll_mean ? plan.value * over.tokens : total;
   result.nll_sum = (st.lse - st.gold).masked_select(counted).sum();
   result.correct = st.correct;
   result.tokens = tokens;

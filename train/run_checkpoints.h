@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 
 namespace tmt {
 

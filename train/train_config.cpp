@@ -62,11 +62,6 @@ void TrainConfig::validate() const {
   if (best_metric == BestMetric::bleu && !valid_bleu) {
     fail("train.best_metric 'bleu' needs train.valid_bleu: true (or choose best_metric loss or nll)");
   }
-  const bool cuda_n = device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
-                      device.find_first_not_of("0123456789", 5) == std::string::npos;
-  if (device != "auto" && device != "cpu" && device != "cuda" && !cuda_n) {
-    fail("train.device must be auto, cpu, cuda or cuda:N, got '" + device + "'");
-  }
   if (dist_timeout_s < 1) fail("train.dist_timeout_s must be >= 1, got " + std::to_string(dist_timeout_s));
   if (threads < 0) fail("train.threads must be >= 0 (0: LibTorch's default), got " + std::to_string(threads));
   criterion.validate();

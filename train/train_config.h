@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "model/device.h"
+
 namespace tmt {
 
 /// Which target distribution label smoothing builds (see ../shared/LABEL_SMOOTHING.md).
@@ -65,7 +67,7 @@ struct TrainConfig {
   int64_t valid_beam_size = 1;     // beam width for validation BLEU; 1: greedy (fast)
   BestMetric best_metric = BestMetric::bleu;  // picks checkpoint_best.pt; bleu needs valid_bleu
   int64_t patience = 0;            // stop after this many validations without a new best; 0: never
-  std::string device = "auto";     // auto (cuda:0 when present), cpu, cuda, cuda:N
+  DeviceSpec device;               // auto (cuda:0 when present), cpu, cuda, cuda:N
   Precision precision = Precision::fp32;  // bf16: autocast on CUDA (ignored on CPU)
   int64_t threads = 0;             // intra-op CPU threads; 0 keeps LibTorch's default
   int64_t dist_timeout_s = 1800;   // multi-process jobs: seconds a rank waits for the others before failing

@@ -1,4 +1,4 @@
-#include "app/train_log.h"
+#include "train/train_log.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "data/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace tmt {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <string>
 
-#include "app/validation.h"
 #include "train/trainer.h"
+#include "train/validation_result.h"
 
 namespace tmt {
 

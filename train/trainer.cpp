@@ -8,18 +8,6 @@
 namespace tmt {
 namespace {
 
-// PyTorch-style weighted mean divides the gold term by the weights' sum, not by tokens; that
-// criterion keeps its own normalisation (and the config allows it only with update_freq 1).
-bool criterion_normalises_itself(const CriterionConfig& c) {
-  return c.reduction == LossReduction::mean && c.class_weight_mode == ClassWeightMode::gold_nll &&
-         !c.class_weights.empty();
-}
-
-CriterionConfig summing(CriterionConfig c) {
-  if (!criterion_normalises_itself(c)) c.reduction = LossReduction::sum;
-  return c;
-}
-
 NamedTensors named_parameters(TransformerImpl& model) {
   NamedTensors params;
   for (const auto& p : model.named_parameters()) params.emplace_back(p.key(), p.value());
@@ -40,9 +28,7 @@ Trainer::Trainer(Transformer model, const TrainConfig& config, const torch::Devi
       config_(config),
       device_(device),
       communicator_(communicator),
-      criterion_(summing(config.criterion), model_->vocab().tgt_size, model_->vocab().pad_id),
-      normalise_by_tokens_(config.criterion.reduction == LossReduction::mean &&
-                           !criterion_normalises_itself(config.criterion)) {
+      criterion_(config.criterion, model_->vocab().tgt_size, model_->vocab().pad_id) {
   config_.validate();
   model_->to(device_);
   optimizer_ = std::make_unique<Adam>(named_parameters(*model_), config_.adam_beta1, config_.adam_beta2,
@@ -56,25 +42,27 @@ UpdateStats Trainer::step(const std::vector<Batch>& batches) {
   const int64_t pad = model_->vocab().pad_id;
   UpdateStats s;
   s.lr = lr;
-  int64_t update_tokens = 0;
+  // The criterion's mean divides by the whole update's normaliser: its batches, every rank.
+  Normaliser update;
   for (const Batch& b : batches) {
-    const int64_t tgt_tokens = count_tokens(b.tgt_out, pad);
+    const Normaliser n = criterion_.normaliser(b.tgt_out.reshape({-1}));
     const int64_t positions = b.src.numel() + b.tgt_out.numel();
-    update_tokens += tgt_tokens;
+    update.tokens += n.tokens;
+    update.gold_weight += n.gold_weight;
     s.positions += positions;
-    s.padding += positions - count_tokens(b.src, pad) - tgt_tokens;
+    s.padding += positions - count_tokens(b.src, pad) - static_cast<int64_t>(n.tokens);
   }
   if (communicator_ != nullptr) {
-    torch::Tensor global = torch::tensor({static_cast<double>(update_tokens)}, torch::kDouble);
+    torch::Tensor global = torch::tensor({update.tokens, update.gold_weight}, torch::kDouble);
     communicator_->sum({global});
-    update_tokens = static_cast<int64_t>(global.item<double>());
+    update.tokens = global[0].item<double>();
+    update.gold_weight = global[1].item<double>();
   }
-  const double scale = normalise_by_tokens_ && update_tokens > 0 ? 1.0 / static_cast<double>(update_tokens) : 1.0;
 
   optimizer_->zero_grad();
   for (const Batch& b : batches) {
-    LossResult r = loss_of(b);
-    (r.loss * scale).backward();
+    LossResult r = loss_of(b, update);
+    r.loss.backward();
     add_stats(r, s);
   }
   if (communicator_ != nullptr) sum_over_ranks(s);
@@ -136,7 +124,7 @@ UpdateStats Trainer::evaluate(const Batch& batch) {
   model_->eval();
   torch::NoGradGuard no_grad;
   UpdateStats s;
-  add_stats(loss_of(batch), s);
+  add_stats(loss_of(batch, criterion_.normaliser(batch.tgt_out.reshape({-1}))), s);
   s.update = updates_;
   return s;
 }
@@ -146,7 +134,7 @@ void Trainer::restore(int64_t updates, const NamedTensors& optimizer_state, cons
   updates_ = updates;
 }
 
-LossResult Trainer::loss_of(const Batch& batch) {
+LossResult Trainer::loss_of(const Batch& batch, const Normaliser& update) {
   torch::Tensor logits;
   {
     AutocastGuard autocast(device_, config_.precision == Precision::bf16);
@@ -154,19 +142,18 @@ LossResult Trainer::loss_of(const Batch& batch) {
   }
   logits = logits.to(torch::kFloat);  // the criterion always runs in fp32
   return criterion_(logits.reshape({-1, logits.size(-1)}),                // [batch * tgt_len, vocab]
-                    to_device(batch.tgt_out, device_).reshape({-1}));     // [batch * tgt_len]
+                    to_device(batch.tgt_out, device_).reshape({-1}),      // [batch * tgt_len]
+                    update);
 }
 
 void Trainer::add_stats(const LossResult& r, UpdateStats& s) const {
   // One device-to-host copy for the four figures (counts are exact in double below 2^53).
-  const torch::Tensor figures = torch::stack({r.loss.detach().to(torch::kDouble), r.nll_sum.to(torch::kDouble),
+  const torch::Tensor figures = torch::stack({r.sum.to(torch::kDouble), r.nll_sum.to(torch::kDouble),
                                               r.correct.to(torch::kDouble), r.tokens.to(torch::kDouble)})
                                     .to(torch::kCPU);
   const auto f = figures.accessor<double, 1>();
-  const double loss = f[0];
   const auto tokens = static_cast<int64_t>(f[3]);
-  // The criterion sums, except a self-normalising weighted mean (update_freq 1 only).
-  s.loss_sum += criterion_normalises_itself(config_.criterion) ? loss * static_cast<double>(tokens) : loss;
+  s.loss_sum += f[0];
   s.nll_sum += f[1];
   s.correct += static_cast<int64_t>(f[2]);
   s.tokens += tokens;

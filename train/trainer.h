@@ -41,8 +41,9 @@ class Trainer {
           Communicator* communicator = nullptr);
 
   /// One optimizer update over `batches` (config.update_freq of them, normally; on several
-  /// ranks, this rank's share, possibly none): their gradients are accumulated and the loss is
-  /// normalised by the target tokens of the whole update, over all ranks. A non-finite loss or
+  /// ranks, this rank's share, possibly none): their gradients are accumulated and a mean loss
+  /// divides by the whole update's normaliser (target tokens; gold weights too for gold_nll),
+  /// over all ranks. A non-finite loss or
   /// gradient norm skips the update (the returned stats, summed over ranks, say so).
   UpdateStats step(const std::vector<Batch>& batches);
   UpdateStats step(const Batch& batch) { return step(std::vector<Batch>{batch}); }
@@ -64,12 +65,11 @@ class Trainer {
   torch::Device device_;
   Communicator* communicator_;
   LabelSmoothingLoss criterion_;
-  bool normalise_by_tokens_;  // mean reduction done here, over the whole update
   std::unique_ptr<Adam> optimizer_;
   int64_t updates_ = 0;
 
-  /// Forward pass and criterion over a batch on the training device.
-  LossResult loss_of(const Batch& batch);
+  /// Forward pass and criterion over a batch on the training device; a mean divides by `update`.
+  LossResult loss_of(const Batch& batch, const Normaliser& update);
   void add_stats(const LossResult& r, UpdateStats& s) const;
   /// Sums the gradients and `s` over all ranks (the communicator's job).
   void sum_over_ranks(UpdateStats& s);

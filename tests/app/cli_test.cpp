@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "model/checkpoint.h"
 #include "model/cpu_runtime.h"
 #include "model/torch_compat.h"
 #include "tests/app/run_tmt.h"
-#include "train/checkpoint.h"
 
 namespace tmt {
 namespace {

@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "model/checkpoint.h"
 #include "tests/app/run_tmt.h"
-#include "train/checkpoint.h"
 
 extern char** environ;
 

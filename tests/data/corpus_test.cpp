@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_support.h"
+
 namespace tmt {
 namespace {
 
@@ -16,14 +18,8 @@ namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) { return (fs::path(::testing::TempDir()) / name).string(); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
-}
+// Any exception: the corpus reader throws both kinds.
+std::string error_of(const std::function<void()>& f) { return tests::error_of<std::exception>(f); }
 
 const std::vector<std::vector<int32_t>> kSrc = {{5, 6, 7}, {}, {8}, {9, 10, 11, 12}};
 const std::vector<std::vector<int32_t>> kTgt = {{20, 21}, {22}, {23, 24, 25}, {}};

@@ -13,6 +13,7 @@
 
 #include "data/corpus.h"
 #include "data/vocabulary.h"
+#include "tests/test_support.h"
 
 namespace tmt {
 namespace {
@@ -65,12 +66,7 @@ DataConfig config_for(const fs::path& dir) {
 }
 
 std::string error_of(const DataConfig& c, const fs::path& out) {
-  try {
-    prepare_data(c, 1, 1, out.string());
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "no error";
+  return tests::error_of([&] { prepare_data(c, 1, 1, out.string()); });
 }
 
 TEST(Prepare, WritesVocabularyAndEverySplit) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_support.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -64,17 +66,7 @@ tmt::VocabularyOptions small_options() {
   return options;
 }
 
-// Runs `f` and returns the message of the exception of type E it must throw.
-template <typename E, typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
+using tmt::tests::error_of;
 
 class VocabularyTest : public ::testing::Test {
  protected:

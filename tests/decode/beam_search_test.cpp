@@ -17,6 +17,7 @@
 #include "decode/greedy.h"
 #include "model/model_config.h"
 #include "model/transformer.h"
+#include "tests/tiny_model.h"
 
 namespace tmt {
 namespace {
@@ -72,8 +73,8 @@ SearchProblem table_problem(const Table& table, std::vector<int64_t> max_len) {
   return problem;
 }
 
-BeamOptions beam(int64_t size, double alpha, int64_t nbest = 1) {
-  BeamOptions options;
+DecodeConfig beam(int64_t size, double alpha, int64_t nbest = 1) {
+  DecodeConfig options;
   options.beam_size = size;
   options.alpha = alpha;
   options.nbest = nbest;
@@ -100,8 +101,8 @@ TEST(LengthPenalty, MatchesWuEtAl) {
   EXPECT_LT(length_penalty(3, 0.6), length_penalty(4, 0.6));
 }
 
-TEST(BeamOptions, RejectsBadValuesByName) {
-  auto expect_message = [](BeamOptions options, const std::string& message) {
+TEST(DecodeOptions, RejectsBadValuesByName) {
+  auto expect_message = [](DecodeConfig options, const std::string& message) {
     try {
       options.validate();
       ADD_FAILURE() << message << ": accepted";
@@ -109,13 +110,17 @@ TEST(BeamOptions, RejectsBadValuesByName) {
       EXPECT_EQ(e.what(), message);
     }
   };
-  EXPECT_NO_THROW(BeamOptions{}.validate());
-  expect_message(beam(0, 0.6), "beam_size must be >= 1, got 0");
-  expect_message(beam(4, 0.6, /*nbest=*/5), "nbest must be in [1, beam_size 4], got 5");
-  expect_message(beam(4, 0.6, /*nbest=*/0), "nbest must be in [1, beam_size 4], got 0");
+  EXPECT_NO_THROW(DecodeConfig{}.validate());
+  expect_message(beam(0, 0.6), "decode.beam_size must be >= 1, got 0");
+  expect_message(beam(4, 0.6, /*nbest=*/5), "decode.nbest (5) cannot exceed decode.beam_size (4)");
+  expect_message(beam(4, 0.6, /*nbest=*/0), "decode.nbest must be >= 1, got 0");
+  expect_message(beam(4, -0.5), "decode.alpha must be >= 0, got -0.5");
+  expect_message(beam(4, std::numeric_limits<double>::infinity()), "decode.alpha must be finite and >= 0, got inf");
   auto options = beam(4, 0.6);
   options.max_len_a = -1;
-  expect_message(options, "max_len_a must be finite and >= 0, got -1");
+  expect_message(options, "decode.max_len_a must be >= 0, got -1");
+  options.max_len_a = std::nan("");
+  expect_message(options, "decode.max_len_a must be finite and >= 0, got nan");
   Table table = garden_path();
   auto problem = table_problem(table, {3});
   problem.eos_id = kPad;
@@ -247,13 +252,7 @@ TEST(BeamSearchCore, NoSentences) {
 constexpr int64_t kVocab = 13;
 
 ModelConfig small_config(bool pre_norm = false) {
-  ModelConfig config;
-  config.layers = 2;
-  config.d_model = 8;
-  config.d_ff = 16;
-  config.heads = 2;
-  config.dropout = 0.0;
-  config.max_positions = 64;
+  ModelConfig config = tests::tiny_model(/*layers=*/2, /*d_model=*/8, /*heads=*/2, /*dropout=*/0.0, 64);
   config.pre_norm = pre_norm;
   config.init = InitScheme::annotated;  // the seeded models below were chosen under this init
   return config;
@@ -423,8 +422,7 @@ TEST(BeamSearch, CachedEqualsRecomputed) {
     options.max_len_b = 8;
     const auto src = padded(sentences());
     const auto cached = beam_search(model, src, kBos, kEos, options);
-    options.use_cache = false;
-    const auto recomputed = beam_search(model, src, kBos, kEos, options);
+    const auto recomputed = beam_search(model, src, kBos, kEos, options, DecoderState::recomputed);
     expect_same(cached, recomputed, 1e-5, pre_norm ? "pre-norm" : "post-norm");
     for (const auto& hyps : cached) {
       ASSERT_FALSE(hyps.empty());

@@ -19,6 +19,7 @@
 #include "model/torch_compat.h"
 #include "model/transformer.h"
 #include "tests/app/run_tmt.h"
+#include "tests/tiny_model.h"
 #include "train/distributed.h"
 #include "train/label_smoothing.h"
 #include "train/trainer.h"
@@ -47,14 +48,8 @@ class NoTf32 {
 };
 
 ModelConfig small_model(double dropout) {
-  ModelConfig m;
-  m.layers = 2;
-  m.d_model = 64;
-  m.d_ff = 128;
-  m.heads = 4;
-  m.dropout = dropout;
+  ModelConfig m = tests::tiny_model(/*layers=*/2, /*d_model=*/64, /*heads=*/4, dropout, 64);
   m.attention_dropout = dropout;
-  m.max_positions = 64;
   return m;
 }
 
@@ -175,7 +170,7 @@ TEST(Gpu, CachedBeamSearchOnCudaEqualsCpu) {
   Transformer model(small_model(/*dropout=*/0.0), VocabInfo{kVocab, kVocab, kPad});
   model->eval();
   const torch::Tensor src = padded_ids(4);
-  BeamOptions options;
+  DecodeConfig options;
   options.nbest = 2;
   options.max_len_b = 10;
   const auto cpu = beam_search(model, src, /*bos_id=*/1, /*eos_id=*/2, options);

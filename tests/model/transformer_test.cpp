@@ -12,22 +12,14 @@
 
 #include "model/embeddings.h"
 #include "model/model_config.h"
+#include "tests/tiny_model.h"
 
 namespace tmt {
 namespace {
 
 constexpr int64_t kPad = 0;
 
-ModelConfig small_config() {
-  ModelConfig config;
-  config.layers = 2;
-  config.d_model = 8;
-  config.d_ff = 16;
-  config.heads = 2;
-  config.dropout = 0.0;
-  config.max_positions = 32;
-  return config;
-}
+ModelConfig small_config() { return tests::tiny_model(/*layers=*/2, /*d_model=*/8, /*heads=*/2, /*dropout=*/0.0, 32); }
 
 // Seeded double-precision model in eval mode.
 Transformer make_model(const ModelConfig& config, int64_t src_vocab = 11, int64_t tgt_vocab = 11) {

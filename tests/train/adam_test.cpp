@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "tests/train/train_fixtures.h"
+#include "tests/test_support.h"
 
 namespace tmt {
 namespace {
 
-using namespace tmt::tests;  // NOLINT: train_fixtures.h
+using namespace tmt::tests;  // NOLINT: tests/test_support.h
 
 const torch::TensorOptions kDouble = torch::TensorOptions().dtype(torch::kDouble);
 
@@ -149,13 +149,13 @@ TEST(Adam, LoadStateRefusesAMissingName) {
   Adam adam(params, 0.9, 0.98, 1e-9);
   NamedTensors state = adam.state();
   state[1].first = "exp_avg.encoder.bias";  // instead of exp_avg.encoder.b
-  const std::string error = error_of([&] { adam.load_state(state, 4, "run/checkpoint_4.pt"); });
+  const std::string error = error_of<std::runtime_error>([&] { adam.load_state(state, 4, "run/checkpoint_4.pt"); });
   EXPECT_NE(error.find("exp_avg.encoder.b'"), std::string::npos) << error;
   EXPECT_NE(error.find("run/checkpoint_4.pt"), std::string::npos) << error;
 
   state = adam.state();
   state.pop_back();
-  const std::string count_error = error_of([&] { adam.load_state(state, 4, "run/checkpoint_4.pt"); });
+  const std::string count_error = error_of<std::runtime_error>([&] { adam.load_state(state, 4, "run/checkpoint_4.pt"); });
   EXPECT_NE(count_error.find("run/checkpoint_4.pt"), std::string::npos) << count_error;
 }
 
@@ -164,7 +164,7 @@ TEST(Adam, LoadStateRefusesAWrongShape) {
   Adam adam(params, 0.9, 0.98, 1e-9);
   NamedTensors state = adam.state();
   state[5].second = torch::zeros({4, 1}, kDouble);  // exp_avg_sq.decoder.norm is [2, 2]
-  const std::string error = error_of([&] { adam.load_state(state, 4, "run/checkpoint_4.pt"); });
+  const std::string error = error_of<std::runtime_error>([&] { adam.load_state(state, 4, "run/checkpoint_4.pt"); });
   EXPECT_NE(error.find("exp_avg_sq.decoder.norm"), std::string::npos) << error;
   EXPECT_NE(error.find("run/checkpoint_4.pt"), std::string::npos) << error;
 }

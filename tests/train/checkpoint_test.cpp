@@ -1,7 +1,7 @@
 // Checkpoint files (round trip, refusal of damaged files, atomic writes) and the checkpoints of
 // a run directory (numbering, pruning, checkpoint_last.pt, where to resume).
 
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -22,12 +22,13 @@
 
 #include "model/torch_compat.h"
 #include "train/run_checkpoints.h"
-#include "tests/train/train_fixtures.h"
+#include "tests/test_support.h"
+#include "tests/tiny_model.h"
 
 namespace tmt {
 namespace {
 
-using namespace tmt::tests;  // NOLINT: train_fixtures.h
+using namespace tmt::tests;  // NOLINT: tests/test_support.h, tests/tiny_model.h
 
 namespace fs = std::filesystem;
 
@@ -197,7 +198,7 @@ TEST(Checkpoint, FlippedByteIsCaughtByTheChecksum) {
   const std::string path = fresh_dir("flipped") + "/flipped.pt";
   write_checkpoint(path, full_checkpoint(5));
   ASSERT_TRUE(corrupt_marker(path));
-  const std::string error = error_of([&] { read_checkpoint(path); });
+  const std::string error = error_of<std::runtime_error>([&] { read_checkpoint(path); });
 #if TMT_TORCH_AT_LEAST(2, 0)
   // A newer reader may check the zip CRCs itself; either way the file is refused by name.
   EXPECT_TRUE(error.rfind("checkpoint '" + path + "' is corrupted", 0) == 0 ||
@@ -215,7 +216,7 @@ TEST(Checkpoint, FlippedByteInTheMiddleIsRefused) {
   bytes[bytes.size() / 2] ^= 0x01;
   write_bytes(path, bytes);
   // Wherever the byte lands (tensor data or archive structure), the file is refused by name.
-  const std::string error = error_of([&] { read_checkpoint(path); });
+  const std::string error = error_of<std::runtime_error>([&] { read_checkpoint(path); });
   EXPECT_NE(error.find("'" + path + "'"), std::string::npos) << error;
   EXPECT_TRUE(error.find("is corrupted") != std::string::npos ||
               error.find("cannot read checkpoint") != std::string::npos || error.find("not a tmt checkpoint") != std::string::npos)
@@ -228,7 +229,7 @@ TEST(Checkpoint, TruncatedFileIsReportedWithItsPath) {
   const std::string path = fresh_dir("truncated") + "/truncated.pt";
   save_checkpoint(path, *model, "", "");
   fs::resize_file(path, fs::file_size(path) / 2);
-  const std::string error = error_of([&] { read_checkpoint(path).header; });
+  const std::string error = error_of<std::runtime_error>([&] { read_checkpoint(path).header; });
   EXPECT_EQ(error.rfind("cannot read checkpoint '" + path + "'", 0), 0u) << error;
 }
 
@@ -236,7 +237,7 @@ TEST(Checkpoint, TruncatedTrainingCheckpointIsReportedWithItsPath) {
   const std::string path = fresh_dir("truncated_training") + "/truncated.pt";
   write_checkpoint(path, full_checkpoint(5));
   write_bytes(path, bytes_of(path).substr(0, fs::file_size(path) / 2));
-  const std::string error = error_of([&] { read_checkpoint(path); });
+  const std::string error = error_of<std::runtime_error>([&] { read_checkpoint(path); });
   EXPECT_EQ(error.rfind("cannot read checkpoint '" + path + "'", 0), 0u) << error;
 }
 
@@ -248,7 +249,7 @@ TEST(Checkpoint, ArchitectureMismatchIsRefused) {
   ModelConfig bigger = tiny_model();
   bigger.d_model = 64;
   Transformer other(bigger, VocabInfo{11, 11, 0});
-  const std::string error = error_of([&] { load_checkpoint_weights(path, *other); });
+  const std::string error = error_of<std::runtime_error>([&] { load_checkpoint_weights(path, *other); });
   EXPECT_EQ(error.rfind("checkpoint '" + path + "' does not match the model", 0), 0u) << error;
 }
 

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tests/test_support.h"
+
 namespace tmt {
 namespace {
 
@@ -20,12 +22,7 @@ DistributedEnv env_of(const std::map<std::string, std::string>& vars) {
 }
 
 std::string error_of(const std::map<std::string, std::string>& vars) {
-  try {
-    env_of(vars);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "no error";
+  return tests::error_of([&] { env_of(vars); });
 }
 
 TEST(DistributedEnv, NothingSetIsOneProcess) {

@@ -13,6 +13,8 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/test_support.h"
+
 namespace tmt {
 namespace {
 
@@ -403,12 +405,7 @@ TEST(LabelSmoothing, EmptyBatchAndAllPadding) {
 
 TEST(LabelSmoothing, RejectsBadSettings) {
   auto message = [](const CriterionConfig& c, int64_t k, int64_t pad) {
-    try {
-      LabelSmoothingLoss loss(c, k, pad);
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return tests::error_of([&] { LabelSmoothingLoss loss(c, k, pad); });
   };
   CriterionConfig c;
   EXPECT_EQ(message(c, 5, -1),

@@ -1,0 +1,61 @@
+// scripts/train_job.sh and scripts/train_multi30k.sh refuse what they cannot run before they
+// touch data or runs: unknown corpora, directions and options, each with exit status 2.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "tests/app/run_tmt.h"
+
+namespace tmt {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace tmt::tests;  // NOLINT: the helpers of run_tmt.h
+
+// Runs `scripts/SCRIPT ARGS` in a scratch folder; stdout and stderr captured.
+Result run_script(const std::string& script, const std::string& args) {
+  const fs::path dir = scratch("train_job");
+  const std::string cmd = "cd '" + dir.string() + "' && '" TMT_SOURCE_DIR "/scripts/" + script + "' " + args +
+                          " > stdout.txt 2> stderr.txt < /dev/null";
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(dir / "stdout.txt");
+  r.err = slurp(dir / "stderr.txt");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 2) << "it wrote files";
+  return r;
+}
+
+TEST(TrainJob, RefusesUnknownCorporaDirectionsAndOptions) {
+  Result r = run_script("train_job.sh", "--corpus wmt14");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "train_job.sh: --corpus must be multi30k or tatoeba, got 'wmt14'\n");
+  r = run_script("train_job.sh", "");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "train_job.sh: --corpus must be multi30k or tatoeba, got ''\n");
+  r = run_script("train_job.sh", "--corpus tatoeba --direction en_de");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "train_job.sh: tatoeba has only --direction de_en, got 'en_de'\n");
+  r = run_script("train_job.sh", "--corpus multi30k --direction en_fr");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "train_job.sh: --direction must be en_de or de_en for multi30k, got 'en_fr'\n");
+  r = run_script("train_multi30k.sh", "--minuets 5");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "train_job.sh: unknown option '--minuets' (see --help)\n");
+}
+
+TEST(TrainJob, HelpDescribesTheOptions) {
+  const Result job = run_script("train_job.sh", "--help");
+  EXPECT_EQ(job.exit_code, 0);
+  EXPECT_NE(job.out.find("--corpus       multi30k"), std::string::npos) << job.out;
+  const Result main_job = run_script("train_multi30k.sh", "--help");
+  EXPECT_EQ(main_job.exit_code, 0);
+  EXPECT_NE(main_job.out.find("scripts/train_job.sh --corpus multi30k"), std::string::npos) << main_job.out;
+}
+
+}  // namespace
+}  // namespace tmt

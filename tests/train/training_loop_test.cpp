@@ -1,0 +1,120 @@
+// The training loop without the binary: state() and restore() continue a run bit for bit, and
+// an injected validation drives the best checkpoint and early stopping.
+
+#include "train/training_loop.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/copy_task.h"
+#include "model/checkpoint.h"
+#include "train/run_checkpoints.h"
+#include "tests/tiny_model.h"
+
+namespace tmt {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace tmt::tests;  // NOLINT: tests/tiny_model.h
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("tmt_training_loop_test_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+DataConfig copy_data() {
+  DataConfig d;
+  d.batch_size = 8;
+  return d;
+}
+
+TrainConfig copy_training(int64_t max_updates) {
+  TrainConfig t;
+  t.warmup_updates = 10;
+  t.max_updates = max_updates;
+  return t;
+}
+
+CheckpointHeader header_of(const DataConfig& data) {
+  return CheckpointHeader{kCheckpointFormatVersion, "", VocabInfo{data.vocab_size, data.vocab_size, CopyTask::kPadId},
+                          ""};
+}
+
+// One copy-task run: its model, trainer, stream and loop, ready to restore() or run().
+struct CopyRun {
+  DataConfig data = copy_data();
+  TrainConfig train;
+  Transformer model;
+  Trainer trainer;
+  CopyTask task;
+  TrainingLoop loop;
+
+  CopyRun(const fs::path& dir, int64_t max_updates, TrainingLoop::Validate validate = {})
+      : train(copy_training(max_updates)),
+        model((torch::manual_seed(7), Transformer(tiny_model(), header_of(data).vocab))),
+        trainer(model, train),
+        task(data, /*seed=*/7),
+        loop(train, dir.string(), header_of(data), task, trainer, std::move(validate)) {}
+};
+
+TEST(TrainingLoop, StateAndRestoreContinueBitIdentically) {
+  CopyRun whole(fresh_dir("whole"), 6);
+  ASSERT_EQ(whole.loop.run(), 0);
+
+  CopyRun first(fresh_dir("first"), 3);
+  ASSERT_EQ(first.loop.run(), 0);
+  const TrainingState state = first.loop.state();
+  EXPECT_EQ(state.update, 3);
+  const NamedTensors weights = model_state(*first.model);
+  // A different generator state in between, as a new process would have.
+  torch::manual_seed(12345);
+  torch::rand({100});
+
+  CopyRun second(fresh_dir("second"), 6);
+  load_weights(weights, *second.model, "first run");
+  second.loop.restore(state, "first run");
+  ASSERT_EQ(second.loop.run(), 0);
+  EXPECT_EQ(second.trainer.updates(), 6);
+  const NamedTensors a = model_state(*whole.model);
+  const NamedTensors b = model_state(*second.model);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  }
+  EXPECT_TRUE(torch::equal(whole.loop.state().data_position, second.loop.state().data_position));
+}
+
+TEST(TrainingLoop, ValidationKeepsTheBestAndStopsEarly) {
+  const fs::path dir = fresh_dir("validation");
+  std::vector<double> losses = {3.0, 2.0, 4.0, 1.0};
+  size_t calls = 0;
+  CopyRun run(dir, 100, [&] {
+    ValidationResult r;
+    r.loss = losses.at(calls++);
+    return r;
+  });
+  run.train.valid_every = 2;
+  run.train.best_metric = BestMetric::loss;
+  run.train.patience = 1;
+  ASSERT_EQ(run.loop.run(), 0);
+  // Validations at updates 2 (3.0, best), 4 (2.0, best), 6 (4.0: patience spent, stop).
+  EXPECT_EQ(calls, 3u);
+  const TrainingState state = run.loop.state();
+  EXPECT_EQ(state.update, 6);
+  EXPECT_EQ(state.best_update, 4);
+  EXPECT_EQ(state.best_value, -2.0);
+  EXPECT_EQ(state.stale_validations, 1);
+  EXPECT_EQ(read_checkpoint(best_checkpoint_path(dir.string())).training->update, 4);
+  EXPECT_EQ(read_checkpoint(last_checkpoint_path(dir.string())).training->update, 6);
+}
+
+}  // namespace
+}  // namespace tmt

@@ -1,0 +1,35 @@
+#include "train/stop_signals.h"
+
+#include <signal.h>
+
+#include <atomic>
+
+namespace tmt {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+struct sigaction g_previous_int {};
+struct sigaction g_previous_term {};
+
+extern "C" void on_stop_signal(int signal_number) { g_stop_signal = signal_number; }
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  g_stop_signal = 0;
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &g_previous_int);
+  sigaction(SIGTERM, &action, &g_previous_term);
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGINT, &g_previous_int, nullptr);
+  sigaction(SIGTERM, &g_previous_term, nullptr);
+}
+
+int StopSignals::received() const { return g_stop_signal.load(); }
+
+}  // namespace tmt
