@@ -25,17 +25,19 @@ fs::path scratch(const std::string& name) {
   return dir;
 }
 
-Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input, const std::string& env) {
+Result run_command(const fs::path& dir, const std::string& command, const std::string& input) {
   std::ofstream(dir / "stdin.txt") << input;
-  const std::string cmd = "cd '" + dir.string() + "' && " + (env.empty() ? "" : "env " + env + " ") +
-                          "'" TMT_BINARY "' " + args +
-                          " < stdin.txt > stdout.txt 2> stderr.txt";
+  const std::string cmd = "cd '" + dir.string() + "' && " + command + " < stdin.txt > stdout.txt 2> stderr.txt";
   const int status = std::system(cmd.c_str());
   Result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(dir / "stdout.txt");
   r.err = slurp(dir / "stderr.txt");
   return r;
+}
+
+Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input, const std::string& env) {
+  return run_command(dir, (env.empty() ? "" : "env " + env + " ") + "'" TMT_BINARY "' " + args, input);
 }
 
 fs::path tiny_corpus_dir(const std::string& name) {

@@ -20,6 +20,10 @@ std::string slurp(const std::filesystem::path& path);
 /// An empty folder of the test's own under the test temp dir.
 std::filesystem::path scratch(const std::string& name);
 
+/// Runs the shell command `command` in `dir` with `input` on stdin; stdout and stderr are
+/// captured through stdin.txt, stdout.txt and stderr.txt there.
+Result run_command(const std::filesystem::path& dir, const std::string& command, const std::string& input = "");
+
 /// Runs `tmt ARGS` in `dir` with `input` on stdin and `env` ("NAME=value ...") added to its
 /// environment.
 Result run_tmt(const std::filesystem::path& dir, const std::string& args, const std::string& input = "",

@@ -2,9 +2,7 @@
 // touch data or runs: unknown corpora, directions and options, each with exit status 2.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -16,17 +14,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace tmt::tests;  // NOLINT: the helpers of run_tmt.h
 
-// Runs `scripts/SCRIPT ARGS` in a scratch folder; stdout and stderr captured.
+// Runs `scripts/SCRIPT ARGS` in a scratch folder, which must hold nothing else afterwards.
 Result run_script(const std::string& script, const std::string& args) {
   const fs::path dir = scratch("train_job");
-  const std::string cmd = "cd '" + dir.string() + "' && '" TMT_SOURCE_DIR "/scripts/" + script + "' " + args +
-                          " > stdout.txt 2> stderr.txt < /dev/null";
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(dir / "stdout.txt");
-  r.err = slurp(dir / "stderr.txt");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 2) << "it wrote files";
+  const Result r = run_command(dir, "'" TMT_SOURCE_DIR "/scripts/" + script + "' " + args);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 3) << "it wrote files";
   return r;
 }
 
