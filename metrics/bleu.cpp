@@ -20,6 +20,23 @@ constexpr int kBleuOrder = 4;
 // [hyp_len, ref_len, correct x4, total x4], summed over segments.
 using BleuStats = std::array<int64_t, 2 + 2 * kBleuOrder>;
 
+// Calls visit(key, n) for every word n-gram of `text` (order n + 1, 1..4) in text order, the
+// words given per-segment ids; returns the number of words.
+template <typename Visit>
+int64_t for_each_ngram(const std::string& text, Workspace& ws, Visit visit) {
+  split_python(text, ws.tokens);
+  ws.ids.clear();
+  for (const auto t : ws.tokens) ws.ids.push_back(ws.words.id(t));
+  for (size_t i = 0; i < ws.ids.size(); ++i) {
+    Key key = 0;
+    for (int n = 0; n < kBleuOrder && i + n < ws.ids.size(); ++n) {
+      key = push_unit(key, ws.ids[i + n], n, 32);
+      visit(key, n);
+    }
+  }
+  return static_cast<int64_t>(ws.tokens.size());
+}
+
 void bleu_segment(const std::string& hyp, const std::vector<const std::string*>& refs,
                   const BleuOptions& options, Workspace& ws, BleuStats& stats) {
   ws.texts.resize(refs.size() + 1);
@@ -40,36 +57,20 @@ void bleu_segment(const std::string& hyp, const std::vector<const std::string*>&
   // Reference n-grams keep the maximum count over the references.
   std::vector<int64_t> ref_lens;
   for (size_t r = 0; r < refs.size(); ++r) {
-    split_python(ws.texts[r], ws.tokens);
-    ref_lens.push_back(static_cast<int64_t>(ws.tokens.size()));
-    ws.ids.clear();
-    for (const auto t : ws.tokens) ws.ids.push_back(ws.words.id(t));
-    for (size_t i = 0; i < ws.ids.size(); ++i) {
-      Key key = 0;
-      for (int n = 0; n < kBleuOrder && i + n < ws.ids.size(); ++n) {
-        key = push_unit(key, ws.ids[i + n], n, 32);
-        Slot& s = ws.table.insert(key);
-        if (s.ref != static_cast<int32_t>(r)) s.ref = static_cast<int32_t>(r), s.current = 0;
-        s.count = std::max(s.count, ++s.current);
-      }
-    }
+    ref_lens.push_back(for_each_ngram(ws.texts[r], ws, [&](Key key, int) {
+      Slot& s = ws.table.insert(key);
+      if (s.ref != static_cast<int32_t>(r)) s.ref = static_cast<int32_t>(r), s.current = 0;
+      s.count = std::max(s.count, ++s.current);
+    }));
   }
 
-  split_python(ws.texts[refs.size()], ws.tokens);
-  const auto hyp_len = static_cast<int64_t>(ws.tokens.size());
-  ws.ids.clear();
-  for (const auto t : ws.tokens) ws.ids.push_back(ws.words.id(t));
-  for (size_t i = 0; i < ws.ids.size(); ++i) {
-    Key key = 0;
-    for (int n = 0; n < kBleuOrder && i + n < ws.ids.size(); ++n) {
-      key = push_unit(key, ws.ids[i + n], n, 32);
-      ++stats[2 + kBleuOrder + n];
-      // Each hypothesis occurrence takes one of the reference's remaining counts: the sum is
-      // min(hyp count, max reference count) per n-gram, sacreBLEU's clipping.
-      Slot* s = ws.table.find(key);
-      if (s && s->count > 0) --s->count, ++stats[2 + n];
-    }
-  }
+  const int64_t hyp_len = for_each_ngram(ws.texts[refs.size()], ws, [&](Key key, int n) {
+    ++stats[2 + kBleuOrder + n];
+    // Each hypothesis occurrence takes one of the reference's remaining counts: the sum is
+    // min(hyp count, max reference count) per n-gram, sacreBLEU's clipping.
+    Slot* s = ws.table.find(key);
+    if (s && s->count > 0) --s->count, ++stats[2 + n];
+  });
 
   // The closest reference length; ties go to the shorter reference.
   int64_t closest = -1, best_diff = -1;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "tests/app/run_tmt.h"
 
@@ -23,21 +24,22 @@ Result run_script(const std::string& script, const std::string& args) {
 }
 
 TEST(TrainJob, RefusesUnknownCorporaDirectionsAndOptions) {
-  Result r = run_script("train_job.sh", "--corpus wmt14");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "train_job.sh: --corpus must be multi30k or tatoeba, got 'wmt14'\n");
-  r = run_script("train_job.sh", "");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "train_job.sh: --corpus must be multi30k or tatoeba, got ''\n");
-  r = run_script("train_job.sh", "--corpus tatoeba --direction en_de");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "train_job.sh: tatoeba has only --direction de_en, got 'en_de'\n");
-  r = run_script("train_job.sh", "--corpus multi30k --direction en_fr");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "train_job.sh: --direction must be en_de or de_en for multi30k, got 'en_fr'\n");
-  r = run_script("train_multi30k.sh", "--minuets 5");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "train_job.sh: unknown option '--minuets' (see --help)\n");
+  const std::pair<const char*, const char*> cases[] = {
+      {"train_job.sh --corpus wmt14", "train_job.sh: --corpus must be multi30k or tatoeba, got 'wmt14'\n"},
+      {"train_job.sh", "train_job.sh: --corpus must be multi30k or tatoeba, got ''\n"},
+      {"train_job.sh --corpus tatoeba --direction en_de",
+       "train_job.sh: tatoeba has only --direction de_en, got 'en_de'\n"},
+      {"train_job.sh --corpus multi30k --direction en_fr",
+       "train_job.sh: --direction must be en_de or de_en for multi30k, got 'en_fr'\n"},
+      {"train_multi30k.sh --minuets 5", "train_job.sh: unknown option '--minuets' (see --help)\n"},
+  };
+  for (const auto& [command, message] : cases) {
+    const std::string line = command;
+    const size_t space = line.find(' ');
+    const Result r = run_script(line.substr(0, space), space == std::string::npos ? "" : line.substr(space + 1));
+    EXPECT_EQ(r.exit_code, 2) << command;
+    EXPECT_EQ(r.err, message) << command;
+  }
 }
 
 TEST(TrainJob, HelpDescribesTheOptions) {
