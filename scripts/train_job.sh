@@ -8,8 +8,9 @@
 #                  tatoeba: Tatoeba De->En, its test split (configs/tatoeba_de_en.yaml)
 #   --from DIR     a local copy of the corpus (e.g. ../shared/data/multi30k); without it the data
 #                  is downloaded (scripts/get_data.sh)
-#   --minutes N    training wall time (default 60); training resumes if the run directory
-#                  already holds checkpoints, so running the script again trains N minutes more
+#   --minutes N    total training wall time (default 60); training resumes if the run directory
+#                  already holds checkpoints and the minutes of every run add up, so running the
+#                  script again with --minutes 180 after 60 trains 120 minutes more
 #   --direction    multi30k: en_de (default) or de_en; tatoeba: de_en only
 #   --run-dir DIR  default runs/<corpus>_<direction>
 #   --tmt BIN      the tmt binary (default build/tmt); build-torch2/tmt (scripts/setup.sh --torch
@@ -73,15 +74,7 @@ if [ ! -f "$run/data/spm.model" ]; then
 fi
 "$tmt" train -c "$config" --run-dir "$run" --set data.dir="$data" --set train.max_minutes="$minutes"
 
-# Average the newest checkpoints (up to 5, as the paper does), but only those of the last quarter
-# of training: in a short run, checkpoints from early on are far worse and pull the average down.
-mapfile -t updates < <(find "$run" -maxdepth 1 -name 'checkpoint_[0-9]*.pt' | sed 's/.*checkpoint_\([0-9]*\)\.pt$/\1/' | sort -n)
-recent=()
-for u in "${updates[@]}"; do
-  (( 10#$u * 4 >= 3 * 10#${updates[-1]} )) && recent+=("$run/checkpoint_$u.pt")
-done
-recent=("${recent[@]: -5}")
-"$tmt" average "${recent[@]}" -o "$run/checkpoint_avg.pt"
+"$here/average_recent.sh" --tmt "$tmt" "$run"
 
 test_src=$(ls "$data/$test_prefix.$src"* | head -1)
 test_ref=$(ls "$data/$test_prefix.$tgt"* | head -1)
