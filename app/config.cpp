@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,12 +11,15 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "base/input_file.h"
 
 namespace tmt {
 namespace {
@@ -456,6 +460,52 @@ void apply_override(const std::string& assignment, std::vector<Field>& table) {
   field.read(value, Reading{source, section + "." + key});
 }
 
+// Where the root of each document of a YAML text starts. yaml-cpp 0.7's LoadAll never returns
+// on some invalid input (a lone ",": jbeder/yaml-cpp#1040, fixed upstream by #1319): it parses
+// the same empty document again and again, allocating until the process dies. Here a document
+// whose root starts where the previous one did, or more parser passes than the text has bytes,
+// is an error instead.
+class DocumentRoots : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> roots;
+
+  void OnDocumentStart(const YAML::Mark&) override { seen_ = false; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    root(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    root(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    root(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void root(const YAML::Mark& mark) {
+    if (!seen_) roots.push_back(mark);
+    seen_ = true;
+  }
+  bool seen_ = false;
+};
+
+std::vector<YAML::Mark> document_roots(const std::string& text, const Source& source) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentRoots handler;
+  for (size_t passes = 0; parser.HandleNextDocument(handler); ++passes) {
+    const std::vector<YAML::Mark>& r = handler.roots;
+    if (passes > text.size() || (r.size() >= 2 && r[r.size() - 1].pos == r[r.size() - 2].pos)) {
+      fail(source.at(r.empty() ? YAML::Mark::null_mark() : r.back()) + ": invalid YAML: cannot parse from here");
+    }
+  }
+  return handler.roots;
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& origin,
@@ -463,17 +513,17 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
   Config config;
   std::vector<Field> table = fields(config);
   const Source source{origin, /*has_positions=*/true};
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(yaml_text);
+    const std::vector<YAML::Mark> roots = document_roots(yaml_text, source);
+    if (roots.size() > 1) {
+      fail(source.at(roots[1]) + ": expected one YAML document, found " + std::to_string(roots.size()));
+    }
+    if (!roots.empty()) document = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     fail(source.at(e.mark) + ": invalid YAML: " + e.msg);
   }
-  if (documents.size() > 1) {
-    fail(source.at(documents[1]) + ": expected one YAML document, found " +
-         std::to_string(documents.size()));
-  }
-  if (!documents.empty()) apply_document(documents[0], source, table);
+  if (document.IsDefined() && !document.IsNull()) apply_document(document, source, table);
   for (const std::string& assignment : overrides) apply_override(assignment, table);
   try {
     validate(config);
@@ -495,8 +545,9 @@ std::vector<ConfigKey> config_keys() {
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  require_readable_file(path, "config file");
   const auto unreadable = [&path](int error) {
-    fail("config file '" + path + "' cannot be read: " + std::strerror(error));
+    fail("cannot read config file '" + path + "': " + std::strerror(error));
   };
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
@@ -506,7 +557,14 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   std::size_t count = 0;
   while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, count);
   if (std::ferror(file.get())) unreadable(errno);  // e.g. EISDIR for a directory
-  return parse_config(text, path, overrides);
+  Config config = parse_config(text, path, overrides);
+  // An empty file (or one of comments) would train the 44M-parameter base model on the copy
+  // task's defaults: surely not what was meant.
+  const YAML::Node root = YAML::Load(text);
+  if (root.IsNull() || (root.IsMap() && root.size() == 0)) {
+    fail("config file '" + path + "' has no section: expected at least one of " + kSectionList);
+  }
+  return config;
 }
 
 std::string to_yaml(const Config& config) {

@@ -7,6 +7,7 @@
 #include "app/logging.h"
 #include "app/subcommands.h"
 #include "data/prepare.h"
+#include "data/vocabulary.h"
 
 namespace tmt {
 
@@ -22,6 +23,10 @@ int prepare_command(const RunArgs& args) {
   spdlog::info("[data] SentencePiece {} model: {} pieces, hash {}, trained in {:.1f} s -> {}",
                to_string(config.data.subword_model), report.vocab_size, report.vocab_hash,
                report.vocab_seconds, report.vocab_path);
+  if (report.vocab_long_sentences > 0) {
+    spdlog::warn("[data] {} training sentences over {} bytes were left out of SentencePiece training",
+                 report.vocab_long_sentences, kMaxVocabSentenceBytes);
+  }
   for (const SplitReport& s : report.splits) {
     spdlog::info("[data] {}: {} pairs read, {} kept ({} source / {} target tokens) -> {}", s.name, s.read,
                  s.kept, s.src_tokens, s.tgt_tokens, s.output);

@@ -12,10 +12,7 @@
 #include "app/subcommands.h"
 #include "app/validation.h"
 #include "base/atomic_file.h"
-#include "data/batch_stream.h"
-#include "data/copy_task.h"
-#include "data/prepare.h"
-#include "data/vocabulary.h"
+#include "data/task.h"
 #include "decode/greedy.h"
 #include "model/checkpoint.h"
 #include "model/cpu_runtime.h"
@@ -23,6 +20,7 @@
 #include "model/torch_compat.h"
 #include "train/distributed.h"
 #include "train/run_checkpoints.h"
+#include "train/stop_signals.h"
 #include "train/trainer.h"
 #include "train/training_loop.h"
 
@@ -31,66 +29,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Seed offset of the held-out copy-task sequences, so they never coincide with training ones.
-constexpr uint64_t kHeldOutSeedOffset = 1000003;
-
-// --- Data. ------------------------------------------------------------------------------
-
-// Decodes held-out copy-task sequences and counts those reproduced exactly.
-int64_t copy_check(Transformer& model, const Config& config) {
-  const torch::Tensor seqs = CopyTask::sequences(config.data, config.data.valid_size,
-                                                 config.train.seed + kHeldOutSeedOffset);
+// Decodes the task's held-out sources greedily and counts the outputs that are exactly right.
+int64_t held_out_check(Transformer& model, const Task& task, const HeldOut& held_out, const Config& config) {
   model->eval();
-  const int64_t len = seqs.size(1);
   const torch::Device device = model->parameters().front().device();
-  const int64_t max_len = config.decode.output_limit(len, config.model.max_positions);
+  const int64_t max_len = config.decode.output_limit(held_out.src.size(1), config.model.max_positions);
   const torch::Tensor out =
-      greedy_decode(model, seqs.to(device), CopyTask::kStartId, /*end_id=*/-1, max_len).to(torch::kCPU);
-  if (out.size(1) != len - 1) return 0;
-  return out.eq(seqs.narrow(1, 1, len - 1)).all(1).sum().item<int64_t>();
-}
-
-// The training and validation data of a run: the copy task, or a prepared parallel corpus.
-struct RunData {
-  VocabInfo vocab;
-  std::string vocab_hash;  // of the SentencePiece model; empty for the copy task
-  std::unique_ptr<Vocabulary> spm;
-  std::unique_ptr<ParallelCorpus> train_corpus;
-  std::unique_ptr<ParallelCorpus> valid_corpus;
-  ValidSet valid;
-  std::unique_ptr<BatchStream> stream;
-};
-
-RunData open_data(const Config& config, const std::string& run_dir, const std::string& config_path,
-                  bool pin_memory) {
-  RunData data;
-  if (config.data.kind == DataKind::copy) {
-    data.vocab = VocabInfo{config.data.vocab_size, config.data.vocab_size, CopyTask::kPadId};
-    data.stream = std::make_unique<CopyTask>(config.data, config.train.seed);
-    return data;
-  }
-  const std::string data_dir = (fs::path(run_dir) / "data").string();
-  const std::string spm = vocab_path(data_dir);
-  if (!fs::exists(spm)) {
-    throw std::invalid_argument("no prepared data in '" + data_dir + "': run `tmt prepare -c " + config_path +
-                                "` with the same --run-dir first");
-  }
-  data.spm = std::make_unique<Vocabulary>(spm);
-  data.vocab = VocabInfo{data.spm->size(), data.spm->size(), kPadId};
-  data.vocab_hash = data.spm->hash_hex();
-  data.train_corpus = std::make_unique<ParallelCorpus>(split_path(data_dir, "train"), data.spm->size(),
-                                                       data.spm->hash(), spm);
-  data.valid_corpus = std::make_unique<ParallelCorpus>(split_path(data_dir, "valid"), data.spm->size(),
-                                                       data.spm->hash(), spm);
-  data.valid = ValidSet{data.valid_corpus.get(), data.spm.get(),
-                        make_batcher(*data.valid_corpus, config.data.max_tokens, config.train.seed).epoch_batches(0)};
-  auto stream = std::make_unique<CorpusStream>(*data.train_corpus, config.data.max_tokens, config.train.seed,
-                                               config.data.prefetch, torch::Tensor(), pin_memory);
-  spdlog::info("[data] train: {} pairs in {} batches of <= {} tokens, padding {:.1f}%; valid: {} pairs",
-               data.train_corpus->size(), stream->batcher().num_batches(), config.data.max_tokens,
-               100.0 * stream->batcher().padding_fraction(), data.valid_corpus->size());
-  data.stream = std::move(stream);
-  return data;
+      greedy_decode(model, held_out.src.to(device), task.start_id(), task.end_id(), max_len).to(torch::kCPU);
+  if (out.size(1) != held_out.expected.size(1)) return 0;
+  return out.eq(held_out.expected).all(1).sum().item<int64_t>();
 }
 
 // --- Resuming. ----------------------------------------------------------------------------
@@ -145,6 +92,21 @@ void take_model_section(Config& config, const ResumePoint& point) {
   config.model = saved.model;
 }
 
+// Refuses a checkpoint trained on another vocabulary than the task's, before anything is written.
+void require_same_vocabulary(const ResumePoint& point, const Task& task) {
+  const CheckpointHeader& h = point.checkpoint.header;
+  const VocabInfo v = task.vocab();
+  if (h.vocab_hash == task.vocab_hash() && h.vocab.src_size == v.src_size && h.vocab.tgt_size == v.tgt_size &&
+      h.vocab.pad_id == v.pad_id) {
+    return;
+  }
+  throw std::invalid_argument("checkpoint " + point.path + " was trained with another vocabulary (" +
+                              std::to_string(h.vocab.tgt_size) + " symbols" +
+                              (h.vocab_hash.empty() ? "" : ", SentencePiece hash " + h.vocab_hash) +
+                              ") than the run's data has: " + task.vocab_description() +
+                              "; use --no-resume to start over");
+}
+
 }  // namespace
 
 int train_command(const RunArgs& args) {
@@ -156,6 +118,9 @@ int train_command(const RunArgs& args) {
   setup_logging(env.is_main() ? (fs::path(run_dir) / "train.log").string() : "");
   if (!env.is_main()) spdlog::set_level(spdlog::level::warn);
   spdlog::info("[train] run directory {}, config {}", run_dir, args.config);
+  // From here SIGINT and SIGTERM are recorded, not fatal: one during loading ends the run
+  // before its first update, with a log line, instead of killing it silently.
+  const StopSignals signals;
 
   // One process per device: on a multi-process job, auto and cuda mean this rank's local GPU.
   const torch::Device device = resolve_device(config.train.device, env.world_size > 1 ? env.local_rank : 0);
@@ -182,40 +147,54 @@ int train_command(const RunArgs& args) {
     return 0;
   }
   const std::string config_yaml = to_yaml(config);
-  if (env.is_main()) write_text_atomically((fs::path(run_dir) / "config.yaml").string(), config_yaml);
 
   if (device.is_cuda()) configure_cuda_kernels();
   if (config.train.threads > 0) torch::set_num_threads(static_cast<int>(config.train.threads));
   torch::manual_seed(config.train.seed);  // the same initial weights on every rank
-  RunData data = open_data(config, run_dir, args.config, /*pin_memory=*/device.is_cuda());
-  if (resume && resume->checkpoint.header.vocab_hash != data.vocab_hash) {
-    throw std::invalid_argument("checkpoint " + resume->path + " was trained with SentencePiece model " +
-                                resume->checkpoint.header.vocab_hash + ", the run's data now uses " + data.vocab_hash +
-                                "; use --no-resume to start over");
-  }
-  Transformer model(config.model, data.vocab);
+  const std::unique_ptr<Task> task =
+      task_for_training(config.data, (fs::path(run_dir) / "data").string(), args.config);
+  TrainingData data = task->open_training(config.train.seed, /*pin_memory=*/device.is_cuda());
+  if (!data.summary.empty()) spdlog::info("[data] {}", data.summary);
+  if (resume) require_same_vocabulary(*resume, *task);
+  Transformer model(config.model, task->vocab());
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
   spdlog::info("[train] model: {} layers, d_model {}, vocabulary {}, {} parameters; device {}{}",
-               config.model.layers, config.model.d_model, data.vocab.tgt_size, params, device.str(),
+               config.model.layers, config.model.d_model, task->vocab().tgt_size, params, device.str(),
                device.is_cuda() && config.train.precision == Precision::bf16 ? " (bf16 autocast)" : "");
   spdlog::info("[train] CPU: {}", cpu_engine_description());
   if (resume) load_weights(resume->checkpoint.model, *model, resume->path);
   Trainer trainer(model, config.train, device, communicator.get());
   TrainingLoop::Validate validate;
-  if (data.valid.corpus != nullptr) {
-    validate = [&] { return tmt::validate(trainer, data.valid, config.train, config.decode); };
+  if (!data.valid.batches.empty()) {
+    validate = [&] { return tmt::validate(trainer, *task, data.valid, config.train, config.decode); };
   }
-  const CheckpointHeader header{kCheckpointFormatVersion, config_yaml, data.vocab, data.vocab_hash};
+  const CheckpointHeader header{kCheckpointFormatVersion, config_yaml, task->vocab(), task->vocab_hash()};
   TrainingLoop loop(config.train, run_dir, header, *data.stream, trainer, validate, communicator.get());
   if (resume) {
-    loop.restore(*resumed, resume->path);
+    const auto cannot_resume = [&](const std::string& why) {
+      return std::invalid_argument("cannot resume from " + resume->path + ": " + why + "; use --no-resume to start over");
+    };
+    try {
+      loop.restore(*resumed, resume->path);
+    } catch (const c10::Error& e) {
+      throw cannot_resume(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      throw cannot_resume(e.what());
+    }
     spdlog::info("[train] resuming from {} at update {}", resume->path, resumed->update);
   }
+  // Only now that the resume point has been taken whole does the run directory change.
+  if (env.is_main()) {
+    const auto removed = remove_unfinished_writes(run_dir);
+    if (!removed.empty()) spdlog::info("[train] removed {} unfinished write(s) of a killed run", removed.size());
+    write_text_atomically((fs::path(run_dir) / "config.yaml").string(), config_yaml);
+  }
   const int code = loop.run();
-  if (code == 0 && env.is_main() && config.data.kind == DataKind::copy) {
-    const int64_t exact = copy_check(trainer.model(), config);
-    spdlog::info("[train] copy check: {}/{} held-out sequences copied exactly (greedy)", exact, config.data.valid_size);
+  if (code == 0 && env.is_main() && data.held_out.src.defined()) {
+    const int64_t exact = held_out_check(trainer.model(), *task, data.held_out, config);
+    spdlog::info("[train] {} check: {}/{} held-out sequences decoded exactly (greedy)", task->name(), exact,
+                 data.held_out.src.size(0));
   }
   return code;
 }

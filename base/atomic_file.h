@@ -7,8 +7,8 @@
 
 namespace tmt {
 
-/// Calls write(tmp_path) to produce the file at a temporary name beside `path`, flushes it to
-/// disk and renames it to `path`. On any failure the temporary file is removed and the error
+/// Calls write(tmp_path) to produce the file at a temporary name beside `path` (PATH.tmp.PID),
+/// flushes it to disk and renames it to `path`. On any failure the temporary file is removed and the error
 /// (std::runtime_error naming `path`) propagates; an existing `path` is left untouched.
 void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write);
 

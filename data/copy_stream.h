@@ -13,13 +13,13 @@ namespace tmt {
 
 /// Random sequences of ids in [1, vocab_size) whose first token is fixed to 1, which doubles as
 /// the decoder's start symbol; 0 is padding. The target is the source.
-class CopyTask : public BatchStream {
+class CopyStream : public BatchStream {
  public:
   static constexpr int64_t kPadId = 0;
   static constexpr int64_t kStartId = 1;
 
   /// `start` is a state() to continue from; undefined: a fresh generator seeded with `seed`.
-  CopyTask(const DataConfig& config, uint64_t seed, const torch::Tensor& start = {});
+  CopyStream(const DataConfig& config, uint64_t seed, const torch::Tensor& start = {});
 
   /// The next training batch of config.batch_size sequences.
   Batch next() override;

@@ -47,6 +47,22 @@ uint64_t expected_bytes(const CorpusHeader& h) {
          static_cast<uint64_t>(h.src_tokens + h.tgt_tokens) * h.token_bytes;
 }
 
+// The index of the first of `count` ids (of token_bytes each) that is >= limit; count if none.
+uint64_t first_id_at_least(const unsigned char* ids, uint64_t count, uint32_t token_bytes, int64_t limit) {
+  for (uint64_t t = 0; t < count; ++t) {
+    uint32_t id = 0;
+    if (token_bytes == 2) {
+      uint16_t narrow = 0;
+      std::memcpy(&narrow, ids + 2 * t, 2);
+      id = narrow;
+    } else {
+      std::memcpy(&id, ids + 4 * t, 4);
+    }
+    if (static_cast<int64_t>(id) >= limit) return t;
+  }
+  return count;
+}
+
 template <typename T>
 void write_tokens(std::ofstream& out, const std::vector<std::vector<int32_t>>& side) {
   std::vector<T> buffer;
@@ -130,8 +146,10 @@ ParallelCorpus::ParallelCorpus(const std::string& path, int64_t vocab_size, uint
                                ": re-run tmt prepare");
     }
     header_ = CorpusHeader{h.version, h.token_bytes, h.vocab_size, h.vocab_hash, h.pairs, h.src_tokens, h.tgt_tokens};
+    // Counts no file of this size can hold are refused before expected_bytes() could overflow.
+    const auto at_most = static_cast<int64_t>(bytes_);
     if ((h.token_bytes != 2 && h.token_bytes != 4) || h.pairs < 0 || h.src_tokens < 0 || h.tgt_tokens < 0 ||
-        expected_bytes(header_) != bytes_) {
+        h.pairs > at_most / 16 || h.src_tokens > at_most || h.tgt_tokens > at_most || expected_bytes(header_) != bytes_) {
       throw std::runtime_error("corpus '" + path + "' is truncated or corrupt: " + std::to_string(bytes_) +
                                " bytes, its header describes " + std::to_string(expected_bytes(header_)));
     }
@@ -154,6 +172,13 @@ ParallelCorpus::ParallelCorpus(const std::string& path, int64_t vocab_size, uint
         src_offsets_[h.pairs] != static_cast<uint64_t>(h.src_tokens) ||
         tgt_offsets_[h.pairs] != static_cast<uint64_t>(h.tgt_tokens)) {
       throw std::runtime_error("corpus '" + path + "' is corrupt: offsets do not span its tokens");
+    }
+    // Ids outside the vocabulary would index past the embedding table (a device assert on a GPU).
+    const uint64_t tokens = static_cast<uint64_t>(h.src_tokens + h.tgt_tokens);
+    const uint64_t first_bad = first_id_at_least(data_ + src_base_, tokens, h.token_bytes, h.vocab_size);
+    if (first_bad != tokens) {
+      throw std::runtime_error("corpus '" + path + "' is corrupt: token " + std::to_string(first_bad) +
+                               " is outside the vocabulary of " + std::to_string(h.vocab_size) + " pieces");
     }
   } catch (...) {
     ::munmap(const_cast<unsigned char*>(data_), bytes_);

@@ -23,25 +23,14 @@ void require_set(const char* key, const std::string& value, const char* why) {
 }  // namespace
 
 void DataConfig::validate() const {
-  if (kind == DataKind::copy) {
-    // Padding (0), the fixed start symbol (1) and at least one symbol to copy.
-    require_at_least("vocab_size", vocab_size, 3);
-    // The start symbol plus at least one token to copy.
-    require_at_least("seq_len", seq_len, 2);
-    require_at_least("batch_size", batch_size, 1);
-    require_at_least("valid_size", valid_size, 1);
-    return;
-  }
-  require_set("dir", dir, "for data.kind 'parallel' (the folder holding the corpus files)");
-  require_set("src_lang", src_lang, "for data.kind 'parallel'");
-  require_set("tgt_lang", tgt_lang, "for data.kind 'parallel'");
-  if (src_lang == tgt_lang) {
-    throw std::invalid_argument("data.src_lang and data.tgt_lang must differ, both are '" + src_lang + "'");
-  }
-  require_set("train_prefix", train_prefix, "for data.kind 'parallel'");
-  require_set("valid_prefix", valid_prefix, "for data.kind 'parallel'");
-  // The four special pieces plus room for real ones.
-  require_at_least("vocab_size", vocab_size, 8);
+  // Every key's range holds whichever task reads it, so a config stays valid when its kind
+  // changes. Padding, the start symbol and one symbol to copy; or the four special pieces plus
+  // room for real ones.
+  require_at_least("vocab_size", vocab_size, kind == DataKind::copy ? 3 : 8);
+  // The start symbol plus at least one token to copy.
+  require_at_least("seq_len", seq_len, 2);
+  require_at_least("batch_size", batch_size, 1);
+  require_at_least("valid_size", valid_size, 1);
   if (!(character_coverage > 0.0 && character_coverage <= 1.0)) {
     std::ostringstream s;
     s << "data.character_coverage must be in (0, 1], got " << character_coverage;
@@ -56,6 +45,15 @@ void DataConfig::validate() const {
   }
   require_at_least("max_tokens", max_tokens, 1);
   require_at_least("prefetch", prefetch, 1);
+  if (kind == DataKind::copy) return;
+  require_set("dir", dir, "for data.kind 'parallel' (the folder holding the corpus files)");
+  require_set("src_lang", src_lang, "for data.kind 'parallel'");
+  require_set("tgt_lang", tgt_lang, "for data.kind 'parallel'");
+  if (src_lang == tgt_lang) {
+    throw std::invalid_argument("data.src_lang and data.tgt_lang must differ, both are '" + src_lang + "'");
+  }
+  require_set("train_prefix", train_prefix, "for data.kind 'parallel'");
+  require_set("valid_prefix", valid_prefix, "for data.kind 'parallel'");
 }
 
 const char* to_string(DataKind k) { return k == DataKind::copy ? "copy" : "parallel"; }

@@ -1,9 +1,12 @@
 #include "data/prepare.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "data/corpus.h"
 #include "data/text_file.h"
@@ -54,6 +57,27 @@ RawSplit read_split(const DataConfig& config, const std::string& name, const std
   return split;
 }
 
+[[noreturn]] void no_pairs_left(const SplitReport& r, const std::string& why) {
+  throw std::invalid_argument("no training pairs left after filtering '" + r.src_path + "' and '" + r.tgt_path +
+                              "' (" + std::to_string(r.read) + " read: " + why + ")");
+}
+
+bool blank(const std::string& line) {
+  return std::all_of(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+// Refuses a training split with no pair of two non-blank sides before SentencePiece is trained on
+// nothing and says so in its own words.
+void require_training_pairs(const RawSplit& train) {
+  int64_t blanks = 0;
+  for (size_t i = 0; i < train.src.size(); ++i) {
+    if (!blank(train.src[i]) && !blank(train.tgt[i])) return;
+    ++blanks;
+  }
+  no_pairs_left(train.report, std::to_string(blanks) + " with a blank side, " +
+                                  std::to_string(train.report.invalid_utf8) + " not UTF-8");
+}
+
 // Encodes a split; for training, drops empty, over-long and badly proportioned pairs.
 void encode_and_write(RawSplit& split, const Vocabulary& vocab, const DataConfig& config, bool filter,
                       const std::string& output) {
@@ -86,9 +110,10 @@ void encode_and_write(RawSplit& split, const Vocabulary& vocab, const DataConfig
   }
   r.kept = static_cast<int64_t>(src_ids.size());
   if (filter && r.kept == 0) {
-    throw std::invalid_argument("no training pair of '" + r.src_path + "' survives the filters (data.max_len " +
-                                std::to_string(config.max_len) + ", data.max_ratio " +
-                                std::to_string(config.max_ratio) + ")");
+    std::ostringstream why;
+    why << r.empty << " with an empty side, " << r.too_long << " over data.max_len " << config.max_len << ", "
+        << r.bad_ratio << " over data.max_ratio " << config.max_ratio << ", " << r.invalid_utf8 << " not UTF-8";
+    no_pairs_left(r, why.str());
   }
   r.output = output;
   write_corpus(output, src_ids, tgt_ids, vocab.size(), vocab.hash());
@@ -105,6 +130,10 @@ std::string split_path(const std::string& data_dir, const std::string& split) {
 std::string find_corpus_file(const std::string& dir, const std::string& prefix, const std::string& lang) {
   const fs::path plain = fs::path(dir) / (prefix + "." + lang);
   const fs::path gz = fs::path(dir) / (prefix + "." + lang + ".gz");
+  if (fs::exists(plain) && fs::exists(gz)) {
+    throw std::invalid_argument("two corpus files for '" + prefix + "." + lang + "' in data.dir '" + dir + "': '" +
+                                plain.string() + "' and '" + gz.string() + "'; remove or rename one");
+  }
   if (fs::is_regular_file(plain)) return plain.string();
   if (fs::is_regular_file(gz)) return gz.string();
   throw std::invalid_argument("no corpus file for '" + prefix + "." + lang + "' in data.dir '" + dir +
@@ -121,9 +150,22 @@ PrepareReport prepare_data(const DataConfig& config, uint64_t seed, int64_t thre
   splits.push_back(read_split(config, "valid", config.valid_prefix));
   for (const std::string& prefix : config.test_prefixes) splits.push_back(read_split(config, prefix, prefix));
 
-  fs::create_directories(out_dir);
+  require_training_pairs(splits[0]);
+
+  // Everything is written into a staging folder and moved into place only when all of it is:
+  // a failure leaves the data folder as it was, never a vocabulary without its corpora.
+  const fs::path staging = fs::path(out_dir) / ".prepare.partial";
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  struct RemoveStaging {
+    fs::path path;
+    ~RemoveStaging() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } remove_staging{staging};
   PrepareReport report;
-  report.vocab_path = vocab_path(out_dir);
+  report.vocab_path = vocab_path(staging.string());
   std::vector<std::string> sentences;
   sentences.reserve(splits[0].src.size() * 2);
   sentences.insert(sentences.end(), splits[0].src.begin(), splits[0].src.end());
@@ -136,7 +178,7 @@ PrepareReport prepare_data(const DataConfig& config, uint64_t seed, int64_t thre
   options.seed = seed;
   options.threads = threads > 0 ? threads : 2;
   const auto start = std::chrono::steady_clock::now();
-  train_vocabulary(sentences, options, report.vocab_path);
+  report.vocab_long_sentences = train_vocabulary(sentences, options, report.vocab_path);
   report.vocab_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sentences = {};
 
@@ -144,10 +186,18 @@ PrepareReport prepare_data(const DataConfig& config, uint64_t seed, int64_t thre
   report.vocab_size = vocab.size();
   report.vocab_hash = vocab.hash_hex();
   for (size_t i = 0; i < splits.size(); ++i) {
-    encode_and_write(splits[i], vocab, config, /*filter=*/i == 0, split_path(out_dir, splits[i].report.name));
+    encode_and_write(splits[i], vocab, config, /*filter=*/i == 0, split_path(staging.string(), splits[i].report.name));
     report.splits.push_back(splits[i].report);
     splits[i] = RawSplit{};
   }
+  // The corpora first, the vocabulary last: a folder with spm.model is a prepared one.
+  for (SplitReport& split : report.splits) {
+    const std::string target = split_path(out_dir, split.name);
+    fs::rename(split.output, target);
+    split.output = target;
+  }
+  fs::rename(report.vocab_path, vocab_path(out_dir));
+  report.vocab_path = vocab_path(out_dir);
   return report;
 }
 

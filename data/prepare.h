@@ -32,6 +32,7 @@ struct PrepareReport {
   int64_t vocab_size = 0;
   std::string vocab_hash;
   double vocab_seconds = 0.0;
+  int64_t vocab_long_sentences = 0;  // left out of SentencePiece training: over kMaxVocabSentenceBytes
   std::vector<SplitReport> splits;
 };
 
@@ -40,7 +41,7 @@ std::string vocab_path(const std::string& data_dir);
 std::string split_path(const std::string& data_dir, const std::string& split);
 
 /// The corpus file DIR/PREFIX.LANG or DIR/PREFIX.LANG.gz; throws std::invalid_argument naming
-/// both candidates when neither exists.
+/// both candidates when neither exists, or when both do (which one was meant is not known).
 std::string find_corpus_file(const std::string& dir, const std::string& prefix, const std::string& lang);
 
 /// Reads and checks every split before writing anything (line counts, UTF-8, empty files),

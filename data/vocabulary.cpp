@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "base/atomic_file.h"
+#include "base/input_file.h"
 
 namespace tmt {
 namespace {
@@ -119,8 +120,8 @@ std::string read_bytes(const std::string& path) {
 
 }  // namespace
 
-void train_vocabulary(const std::vector<std::string>& sentences, const VocabularyOptions& options,
-                      const std::string& model_path) {
+int64_t train_vocabulary(const std::vector<std::string>& sentences, const VocabularyOptions& options,
+                         const std::string& model_path) {
   validate(options, sentences.size());
   if (model_path.empty()) throw std::invalid_argument("vocabulary: model_path must not be empty");
 
@@ -140,12 +141,19 @@ void train_vocabulary(const std::vector<std::string>& sentences, const Vocabular
       {"unk_piece", "<unk>"},
       {"bos_piece", "<s>"},
       {"eos_piece", "</s>"},
-      {"minloglevel", "1"},  // warnings and errors only; SentencePiece's INFO lines flood the log
+      {"minloglevel", "2"},  // errors only: its INFO lines flood the log, its warnings are raw stderr lines
+      {"max_sentence_length", std::to_string(kMaxVocabSentenceBytes)},
   };
   // Seeds SentencePiece's own generator too, for any randomised step inside the trainer.
   sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned int>(options.seed));
 
-  SentenceList iterator(select_sentences(sentences, options));
+  // Sentences SentencePiece would skip with a warning are left out here and counted instead.
+  std::vector<const std::string*> selected = select_sentences(sentences, options);
+  const auto long_ones = std::remove_if(selected.begin(), selected.end(),
+                                        [](const std::string* s) { return s->size() > kMaxVocabSentenceBytes; });
+  const auto left_out = static_cast<int64_t>(selected.end() - long_ones);
+  selected.erase(long_ones, selected.end());
+  SentenceList iterator(std::move(selected));
   std::string model;
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &iterator, &model);
   if (!status.ok()) {
@@ -158,6 +166,7 @@ void train_vocabulary(const std::vector<std::string>& sentences, const Vocabular
     out.close();
     if (!out) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
   });
+  return left_out;
 }
 
 struct Vocabulary::Impl {
@@ -167,6 +176,7 @@ struct Vocabulary::Impl {
 };
 
 Vocabulary::Vocabulary(const std::string& model_path) : impl_(std::make_unique<Impl>()) {
+  require_readable_file(model_path, "SentencePiece model");
   impl_->path = model_path;
   // Read the bytes once: the hash must describe exactly what was loaded.
   const std::string bytes = read_bytes(model_path);

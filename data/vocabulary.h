@@ -25,16 +25,23 @@ struct VocabularyOptions {
   int64_t threads = 2;              // SentencePiece's num_threads (1..128)
 };
 
+/// SentencePiece leaves sentences longer than this many bytes out of training.
+constexpr size_t kMaxVocabSentenceBytes = 4192;
+
 /// Trains a joint model on `sentences` (both languages) and writes it atomically to model_path.
-/// Throws std::invalid_argument for bad options or no sentences, and std::runtime_error with
+/// Returns how many (sampled) sentences were left out for being over kMaxVocabSentenceBytes:
+/// SentencePiece's own warnings are silenced, so the caller reports them. Throws
+/// std::invalid_argument for bad options or no sentences, and std::runtime_error with
 /// SentencePiece's message and the path when training fails (e.g. vocab too large for the data).
-void train_vocabulary(const std::vector<std::string>& sentences, const VocabularyOptions& options,
-                      const std::string& model_path);
+int64_t train_vocabulary(const std::vector<std::string>& sentences, const VocabularyOptions& options,
+                         const std::string& model_path);
 
 /// A loaded SentencePiece model whose special ids are kPadId..kEosId.
 class Vocabulary {
  public:
-  /// Loads model_path; throws std::runtime_error "cannot load SentencePiece model 'PATH': ...".
+  /// Loads model_path; throws std::invalid_argument "cannot read SentencePiece model 'PATH': ..."
+  /// for a file that cannot be read (require_readable_file), std::runtime_error "cannot load
+  /// SentencePiece model 'PATH': ..." for one that is no model.
   explicit Vocabulary(const std::string& model_path);
   ~Vocabulary();
   Vocabulary(Vocabulary&&) noexcept;

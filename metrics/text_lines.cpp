@@ -1,12 +1,11 @@
 #include "metrics/text_lines.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <istream>
 #include <iterator>
 #include <stdexcept>
 
+#include "base/input_file.h"
 #include "base/utf8.h"
 #include "metrics/unicode.h"
 
@@ -36,10 +35,9 @@ std::vector<std::string> split_lines(const std::string& text, const std::string&
 }  // namespace
 
 std::vector<std::string> read_bleu_lines(const std::string& path, const std::string& what) {
+  require_readable_file(path, what);
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::invalid_argument("cannot read " + what + " '" + path + "': " + std::strerror(errno));
-  }
+  if (!in) throw std::invalid_argument("cannot read " + what + " '" + path + "'");
   return read_bleu_lines(in, path, what);
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "base/atomic_file.h"
+#include "base/input_file.h"
 
 namespace tmt {
 namespace {
@@ -83,15 +85,49 @@ torch::serialize::OutputArchive tensor_archive(const NamedTensors& tensors) {
   return archive;
 }
 
+// The first line of an exception's message, without LibTorch's backtrace.
+std::string first_line(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  const std::string what = c10_error != nullptr ? c10_error->what_without_backtrace() : e.what();
+  return what.substr(0, what.find('\n'));
+}
+
+// Says in plain words why a file that exists is no readable checkpoint, before LibTorch's zip
+// reader does in its own ("failed finding central directory"): not a zip archive at all, or one
+// whose end record is missing because its writing was cut short.
+void check_container(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  const auto size = static_cast<int64_t>(in.tellg());
+  const auto fail = [&](const std::string& why) {
+    throw std::runtime_error("cannot read checkpoint '" + path + "': " + why);
+  };
+  constexpr int64_t kEndRecord = 22;  // a zip's end-of-central-directory record, without comment
+  std::string head(4, '\0');
+  in.seekg(0);
+  if (size < kEndRecord || !in.read(head.data(), 4) || head != std::string("PK\x03\x04", 4)) {
+    fail("not a tmt checkpoint (" + std::to_string(size) + " bytes, no zip archive)");
+  }
+  // The end record sits in the last 22 bytes, or up to 64 KiB earlier behind a comment.
+  const int64_t tail_size = std::min<int64_t>(size, kEndRecord + 65535);
+  std::string tail(static_cast<size_t>(tail_size), '\0');
+  in.seekg(size - tail_size);
+  in.read(tail.data(), tail_size);
+  if (!in || tail.rfind(std::string("PK\x05\x06", 4)) == std::string::npos) {
+    fail("truncated (" + std::to_string(size) + " bytes; its zip archive has no end record: was its writing cut short?)");
+  }
+}
+
 // Reads a checkpoint's entries; every failure names the file.
 class Reader {
  public:
   explicit Reader(std::string path) : path_(std::move(path)) {
+    require_readable_file(path_, "checkpoint");
+    check_container(path_);
     try {
       archive_.load_from(path_);
-    } catch (const c10::Error& e) {
-      throw std::runtime_error("cannot read checkpoint '" + path_ + "' (truncated or not a checkpoint): " +
-                               e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      // c10::Error mostly, but a damaged archive also ends in std::out_of_range and the like.
+      throw std::runtime_error("cannot read checkpoint '" + path_ + "': damaged zip archive (" + first_line(e) + ")");
     }
   }
 
@@ -177,13 +213,16 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   write_atomically(path, [&](const std::string& tmp) { archive.save_to(tmp); });
 }
 
-Checkpoint read_checkpoint(const std::string& path) {
-  Reader r(path);
+namespace {
+
+Checkpoint read_entries(Reader& r, const std::string& path) {
   Checkpoint c;
   c.header.format_version = r.value("format_version").toInt();
   if (c.header.format_version != kCheckpointFormatVersion) {
-    throw std::runtime_error("checkpoint '" + path + "' has format version " + std::to_string(c.header.format_version) +
-                             ", this tmt reads version " + std::to_string(kCheckpointFormatVersion));
+    throw std::runtime_error("cannot read checkpoint '" + path + "': " +
+                             (c.header.format_version > kCheckpointFormatVersion ? "written by a newer tmt" : "an older format") +
+                             " (format version " + std::to_string(c.header.format_version) + "; this tmt reads version " +
+                             std::to_string(kCheckpointFormatVersion) + ")");
   }
   c.header.config_yaml = r.value("config").toStringRef();
   const auto vocab = r.value("vocab").toIntVector();
@@ -213,6 +252,20 @@ Checkpoint read_checkpoint(const std::string& path) {
                              ", its contents hash to " + std::to_string(computed));
   }
   return c;
+}
+
+}  // namespace
+
+Checkpoint read_checkpoint(const std::string& path) {
+  Reader r(path);
+  try {
+    return read_entries(r, path);
+  } catch (const std::runtime_error&) {
+    throw;  // ours, naming the file
+  } catch (const std::exception& e) {
+    // An entry of the wrong type (toInt() of a string, say) in a damaged or foreign archive.
+    throw std::runtime_error("cannot read checkpoint '" + path + "': malformed entries (" + first_line(e) + ")");
+  }
 }
 
 void save_checkpoint(const std::string& path, TransformerImpl& model, const std::string& config_yaml,

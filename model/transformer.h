@@ -5,18 +5,12 @@
 
 #include <vector>
 
+#include "base/vocab_info.h"
 #include "model/dropout.h"
 #include "model/embeddings.h"
 #include "model/model_config.h"
 
 namespace tmt {
-
-/// Vocabulary facts the model needs besides its architecture.
-struct VocabInfo {
-  int64_t src_size = 0;
-  int64_t tgt_size = 0;
-  int64_t pad_id = 0;
-};
 
 /// [batch, 1, 1, src_len] bool, true where a key position is a real token (attention allowed).
 torch::Tensor padding_mask(const torch::Tensor& tokens, int64_t pad_id);

@@ -46,6 +46,16 @@ std::vector<std::string> prune_checkpoints(const std::string& run_dir, int64_t k
   return deleted;
 }
 
+std::vector<std::string> remove_unfinished_writes(const std::string& run_dir) {
+  const std::regex temporary(R"((checkpoint_\w+\.pt|config\.yaml)\.tmp(\.\d+)?)");
+  std::vector<std::string> removed;
+  for (const auto& entry : fs::directory_iterator(run_dir)) {
+    if (std::regex_match(entry.path().filename().string(), temporary)) removed.push_back(entry.path().string());
+  }
+  for (const std::string& path : removed) fs::remove(path);
+  return removed;
+}
+
 void link_checkpoint(const std::string& target, const std::string& link) {
   const std::string tmp = link + ".tmp";
   fs::remove(tmp);

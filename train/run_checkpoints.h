@@ -26,6 +26,10 @@ std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::str
 /// Deletes all but the newest `keep` numbered checkpoints (0 keeps all); returns what it deleted.
 std::vector<std::string> prune_checkpoints(const std::string& run_dir, int64_t keep);
 
+/// Deletes the temporary files of writes a killed run left unfinished (checkpoint_*.pt.tmp.PID,
+/// checkpoint_last.pt.tmp, config.yaml.tmp.PID); returns their paths.
+std::vector<std::string> remove_unfinished_writes(const std::string& run_dir);
+
 /// Makes `link` hold the same bytes as `target`: a hard link renamed into place, so readers
 /// never see a partial file (a copy, also renamed into place, where hard links fail).
 void link_checkpoint(const std::string& target, const std::string& link);

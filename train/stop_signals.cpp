@@ -8,6 +8,7 @@ namespace tmt {
 namespace {
 
 std::atomic<int> g_stop_signal{0};
+int g_depth = 0;  // StopSignals alive; only the outermost installs and restores handlers
 struct sigaction g_previous_int {};
 struct sigaction g_previous_term {};
 
@@ -16,6 +17,7 @@ extern "C" void on_stop_signal(int signal_number) { g_stop_signal = signal_numbe
 }  // namespace
 
 StopSignals::StopSignals() {
+  if (g_depth++ > 0) return;
   g_stop_signal = 0;
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
@@ -26,6 +28,7 @@ StopSignals::StopSignals() {
 }
 
 StopSignals::~StopSignals() {
+  if (--g_depth > 0) return;
   sigaction(SIGINT, &g_previous_int, nullptr);
   sigaction(SIGTERM, &g_previous_term, nullptr);
 }

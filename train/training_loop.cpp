@@ -75,8 +75,16 @@ int TrainingLoop::run() {
     torch::manual_seed(tc.seed + 1000003ULL * static_cast<uint64_t>(rank) +
                        7919ULL * static_cast<uint64_t>(trainer_.updates()));
   }
-  log_.emplace(run_dir_, trainer_.updates(), tc.max_updates, main_);
   StopSignals signals;
+  // A signal that came while the run was being set up: not one update to save.
+  if (agree_on_stop(false, signals.received() != 0) == Stop::signal) {
+    if (!main_) return 128 + signals.received();
+    spdlog::info("[train] stopped by signal {} before the first update of this run: nothing to save{}",
+                 signals.received(),
+                 trainer_.updates() > 0 ? fmt::format(" (the run stays at update {})", trainer_.updates()) : "");
+    return 128 + signals.received();
+  }
+  log_.emplace(run_dir_, trainer_.updates(), tc.max_updates, main_);
   running_ = true;
   start_ = Clock::now();
   last_save_ = start_;
@@ -94,7 +102,7 @@ int TrainingLoop::run() {
     int64_t window = 0;
     bool epochs_done = false;
     for (int64_t i = 0; i < world * tc.update_freq; ++i) {
-      // Only a run bounded in epochs may have to put a batch back (CopyTask's state is a copy
+      // Only a run bounded in epochs may have to put a batch back (CopyStream's state is a copy
       // of its generator: not worth taking for every batch).
       torch::Tensor before = tc.max_epochs > 0 ? stream_.state() : torch::Tensor();
       Batch batch = stream_.next();

@@ -68,7 +68,7 @@ TEST(Cli, UnknownOptionIsAUsageError) {
 TEST(Cli, MissingConfigFileIsAUsageError) {
   const Result r = run_tmt(scratch("missing"), "train -c nowhere.yaml");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "tmt: [train] error: config file 'nowhere.yaml' cannot be read: No such file or directory\n");
+  EXPECT_EQ(r.err, "tmt: [train] error: cannot read config file 'nowhere.yaml': No such file or directory\n");
   EXPECT_FALSE(fs::exists(scratch("missing") / "runs"));
 }
 
@@ -87,10 +87,53 @@ TEST(Cli, OutOfRangeOverrideIsAUsageError) {
   EXPECT_NE(r.err.find("model.dropout must be in [0, 1), got 1.5"), std::string::npos) << r.err;
 }
 
-TEST(Cli, MissingCheckpointIsARuntimeError) {
+TEST(Cli, MissingCheckpointIsAUsageError) {
   const Result r = run_tmt(scratch("nockpt"), "translate --checkpoint none.pt", "1 2 3\n");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err.rfind("tmt: [decode] error: cannot read checkpoint 'none.pt'", 0), 0u) << r.err;
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "tmt: [decode] error: cannot read checkpoint 'none.pt': No such file or directory\n");
+}
+
+// Numbers on the command line are checked as config keys are: finite, in range, worded alike.
+TEST(Cli, NumberOptionsAreRangeCheckedAndFinite) {
+  const fs::path dir = scratch("numbers");
+  const auto error = [&](const std::string& args) {
+    const Result r = run_tmt(dir, args, "1 2\n");
+    EXPECT_EQ(r.exit_code, 2) << args;
+    return r.err;
+  };
+  EXPECT_EQ(error("translate --checkpoint none.pt --beam 0"), "tmt: [decode] error: --beam must be >= 1, got 0\n");
+  EXPECT_EQ(error("translate --checkpoint none.pt --max-tokens 0"),
+            "tmt: [decode] error: --max-tokens must be >= 1, got 0\n");
+  EXPECT_EQ(error("translate --checkpoint none.pt --alpha nan"),
+            "tmt: [decode] error: --alpha must be a finite number, got 'nan'\n");
+  EXPECT_EQ(error("translate --checkpoint none.pt --alpha inf"),
+            "tmt: [decode] error: --alpha must be a finite number, got 'inf'\n");
+  EXPECT_EQ(error("translate --checkpoint none.pt --nbest 2x"),
+            "tmt: [decode] error: --nbest must be an integer, got '2x'\n");
+  EXPECT_EQ(error("average --last 0 run -o avg.pt"), "tmt: [train] error: --last must be >= 1, got 0\n");
+}
+
+// Every file a command reads: a directory or a missing file gets one message and exit 2.
+TEST(Cli, EveryFileArgumentIsCheckedAlike) {
+  const fs::path dir = scratch("file_arguments");
+  fs::create_directories(dir / "adir");
+  std::ofstream(dir / "ref.txt") << "a b c\n";
+  const auto error = [&](const std::string& args) {
+    const Result r = run_tmt(dir, args, "a b c\n");
+    EXPECT_EQ(r.exit_code, 2) << args;
+    return r.err;
+  };
+  EXPECT_EQ(error("train -c adir"), "tmt: [train] error: cannot read config file 'adir': Is a directory\n");
+  EXPECT_EQ(error("translate --checkpoint adir"), "tmt: [decode] error: cannot read checkpoint 'adir': Is a directory\n");
+  EXPECT_EQ(error("average adir -o avg.pt"), "tmt: [train] error: cannot read checkpoint 'adir': Is a directory\n");
+  EXPECT_EQ(error("bleu adir"), "tmt: [decode] error: cannot read reference 'adir': Is a directory\n");
+  EXPECT_EQ(error("bleu ref.txt -i adir"), "tmt: [decode] error: cannot read hypothesis 'adir': Is a directory\n");
+  EXPECT_EQ(error("bleu ref.txt -i none.txt"),
+            "tmt: [decode] error: cannot read hypothesis 'none.txt': No such file or directory\n");
+  ASSERT_EQ(run_tmt(dir, "train -c '" + kCopyConfig + "' --run-dir run --set train.max_updates=1").exit_code, 0);
+  EXPECT_EQ(error("translate --checkpoint run/checkpoint_last.pt -i adir"),
+            "tmt: [decode] error: cannot read input file 'adir': Is a directory\n");
+  EXPECT_FALSE(fs::exists(dir / "avg.pt"));
 }
 
 // The copy task, scaled down to run in seconds: train through the CLI, then the translations
@@ -104,7 +147,10 @@ TEST(Cli, CopyTaskTrainsAndCopiesExactly) {
   ASSERT_EQ(train.exit_code, 0) << train.err;
   EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint_last.pt"));
   EXPECT_TRUE(fs::exists(dir / "run" / "config.yaml"));
-  EXPECT_NE(slurp(dir / "run" / "train.log").find("update 500 |"), std::string::npos);
+  const std::string log = slurp(dir / "run" / "train.log");
+  EXPECT_NE(log.find("update 500 |"), std::string::npos);
+  EXPECT_NE(log.find("[train] copy check: "), std::string::npos) << log;
+  EXPECT_NE(log.find("/100 held-out sequences decoded exactly (greedy)"), std::string::npos) << log;
 
   const std::string input = "1 2 3 4 5 6 7 8 9 10\n1 10 9 8 7 6 5 4 3 2\n\n1 5 5 5 2 2 2 7 7 7\n1 3 1 3 1 3 1 3 1 3\n";
   const Result out = run_tmt(dir, "translate --checkpoint run/checkpoint_last.pt", input);

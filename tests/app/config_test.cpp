@@ -260,13 +260,24 @@ TEST(ConfigTest, LoadConfigReadsAFileWithOverrides) {
 TEST(ConfigErrorTest, MissingFile) {
   const std::string path = ::testing::TempDir() + "tmt_config_test_does_not_exist.yaml";
   EXPECT_EQ(error_of([&] { load_config(path); }),
-            "config file '" + path + "' cannot be read: No such file or directory");
+            "cannot read config file '" + path + "': No such file or directory");
 }
 
 TEST(ConfigErrorTest, DirectoryInsteadOfFile) {
   const std::string path = ::testing::TempDir();
   EXPECT_EQ(error_of([&] { load_config(path); }),
-            "config file '" + path + "' cannot be read: Is a directory");
+            "cannot read config file '" + path + "': Is a directory");
+}
+
+// Empty text keeps the defaults (checkpoints, --set alone), but an empty config file is a mistake.
+TEST(ConfigErrorTest, ConfigFileWithoutASection) {
+  const std::string path = ::testing::TempDir() + "tmt_config_test_empty.yaml";
+  for (const char* text : {"", "# only a comment\n", "{}\n"}) {
+    std::ofstream(path) << text;
+    EXPECT_EQ(error_of([&] { load_config(path); }),
+              "config file '" + path + "' has no section: expected at least one of model, data, train, decode")
+        << text;
+  }
 }
 
 TEST(ConfigErrorTest, InvalidYamlNamesFileLineAndColumn) {
@@ -281,6 +292,12 @@ TEST(ConfigErrorTest, TopLevelMustBeAMapping) {
       "x.yaml: the top level must be a mapping of sections (model, data, train, decode)";
   EXPECT_EQ(parse_error("- model\n- data\n"), message);
   EXPECT_EQ(parse_error("hello\n"), message);
+}
+
+// Found by tests/fuzz: yaml-cpp 0.7's LoadAll allocates forever on a lone ",".
+TEST(ConfigErrorTest, InputThatYamlCppLoopsOnIsAnError) {
+  EXPECT_EQ(parse_error(","), "x.yaml:1:1: invalid YAML: cannot parse from here");
+  EXPECT_EQ(parse_error("model:\n  layers: 2\n---\n,\n"), "x.yaml:4:1: invalid YAML: cannot parse from here");
 }
 
 TEST(ConfigErrorTest, MoreThanOneDocument) {
@@ -444,6 +461,27 @@ TEST(ConfigValidateTest, DataRules) {
   EXPECT_EQ(data_error([](DataConfig& d) { d.batch_size = 0; }), "data.batch_size must be >= 1, got 0");
   EXPECT_EQ(data_error([](DataConfig& d) { d.valid_size = 0; }), "data.valid_size must be >= 1, got 0");
   EXPECT_STREQ(to_string(DataKind::copy), "copy");
+}
+
+// A key's range does not depend on which task reads it: the copy task ignores data.max_tokens
+// and a corpus ignores data.seq_len, yet a bad value of either is refused for both kinds.
+TEST(ConfigValidateTest, DataRangesHoldForEveryKind) {
+  for (const DataKind kind : {DataKind::copy, DataKind::parallel}) {
+    DataConfig d;
+    d.kind = kind;
+    d.dir = "corpus";
+    d.max_tokens = 0;
+    EXPECT_EQ(error_of([&] { d.validate(); }), "data.max_tokens must be >= 1, got 0") << to_string(kind);
+    d.max_tokens = 4096;
+    d.seq_len = 1;
+    EXPECT_EQ(error_of([&] { d.validate(); }), "data.seq_len must be >= 2, got 1") << to_string(kind);
+    d.seq_len = 10;
+    d.max_ratio = 0.5;
+    EXPECT_EQ(error_of([&] { d.validate(); }), "data.max_ratio must be a finite number >= 1, got 0.5")
+        << to_string(kind);
+    d.max_ratio = 3.0;
+    EXPECT_NO_THROW(d.validate()) << to_string(kind);
+  }
 }
 
 TEST(ConfigValidateTest, DecodeAllowsNegativeMaxLenB) {

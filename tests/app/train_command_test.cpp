@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,6 +152,28 @@ TEST(TrainCommand, NoResumeSetsTheOldCheckpointsAside) {
   EXPECT_EQ(records(dir / "run", "train").size(), 2u);  // a fresh curve
 }
 
+// A checkpoint of another run dropped into the run directory: refused, naming it, before the
+// run's config.yaml or anything else changes.
+TEST(TrainCommand, ForeignCheckpointIsRefusedBeforeTheRunChanges) {
+  const fs::path dir = scratch("foreign");
+  ASSERT_EQ(run_tmt(dir, "train " + kSmallCopy + " --run-dir mine --set train.max_updates=2").exit_code, 0);
+  ASSERT_EQ(run_tmt(dir, "train " + kSmallCopy +
+                             " --run-dir other --set train.max_updates=3 --set data.vocab_size=13 --set model.d_model=16")
+                .exit_code,
+            0);
+  fs::copy_file(dir / "other/checkpoint_3.pt", dir / "mine/checkpoint_3.pt");
+  const std::string config_before = slurp(dir / "mine/config.yaml");
+  const auto files_before = std::distance(fs::directory_iterator(dir / "mine"), fs::directory_iterator());
+  const Result r = run_tmt(dir, "train " + kSmallCopy + " --run-dir mine --set train.max_updates=5");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("checkpoint mine/checkpoint_3.pt was trained with another vocabulary (13 symbols) than the "
+                       "run's data has: the copy task's 11 symbols; use --no-resume to start over"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(dir / "mine/config.yaml"), config_before);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "mine"), fs::directory_iterator()), files_before);
+}
+
 TEST(TrainCommand, SigtermFinishesTheUpdateSavesAndResumes) {
   const fs::path dir = scratch("sigterm");
   const std::string log = (dir / "stderr.txt").string();
@@ -184,6 +207,55 @@ TEST(TrainCommand, SigtermFinishesTheUpdateSavesAndResumes) {
       run_tmt(dir, "train " + kSmallCopy + " --run-dir run --set train.max_updates=" + std::to_string(update + 2));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("at update " + std::to_string(update)), std::string::npos) << resumed.err;
+}
+
+// SIGKILL at 20 moments drawn from a fixed generator, with every checkpoint write held for 40 ms
+// (TMT_FAULT_WRITE_DELAY_MS) so that kills land inside writes too: every resume succeeds, no
+// checkpoint left behind is corrupt, and the run ends with the parameters of one never killed.
+TEST(TrainCommand, SigkillAtRandomMomentsResumesToTheSameParameters) {
+  const fs::path dir = scratch("sigkill");
+  const std::string common =
+      "train " + kSmallCopy + " --set train.max_updates=1500 --set train.save_every=10 --set train.keep_last=3";
+  ASSERT_EQ(run_tmt(dir, common + " --run-dir whole").exit_code, 0);
+  std::mt19937 rng(20261201);
+  std::uniform_int_distribution<int> moment_ms(50, 2500);
+  int kills = 0;
+  for (int k = 0; k < 20; ++k) {
+    const std::string log = (dir / ("killed_" + std::to_string(k) + ".txt")).string();
+    const std::string cmd = "cd '" + dir.string() + "' && TMT_FAULT_WRITE_DELAY_MS=40 exec '" TMT_BINARY "' " + common +
+                            " --run-dir killed 2> '" + log + "'";
+    pid_t pid = 0;
+    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+    ASSERT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(moment_ms(rng)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) ++kills;
+    EXPECT_EQ(slurp(log).find(" error: "), std::string::npos) << "run " << k << ": " << slurp(log);
+    if (!fs::is_directory(dir / "killed")) continue;  // killed before it made its run directory
+    for (const auto& entry : fs::directory_iterator(dir / "killed")) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("checkpoint_", 0) == 0 && entry.path().extension() == ".pt") {
+        EXPECT_NO_THROW(read_checkpoint(entry.path().string())) << "after kill " << k << ": " << name;
+      }
+    }
+    if (WIFEXITED(status)) break;  // trained to the end before this kill
+  }
+  EXPECT_GE(kills, 10) << "too few kills landed during training";
+  const Result last = run_tmt(dir, common + " --run-dir killed");
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  const Checkpoint a = read_checkpoint((dir / "whole/checkpoint_last.pt").string());
+  const Checkpoint b = read_checkpoint((dir / "killed/checkpoint_last.pt").string());
+  ASSERT_EQ(b.training->update, 1500);
+  ASSERT_EQ(a.model.size(), b.model.size());
+  for (size_t i = 0; i < a.model.size(); ++i) {
+    EXPECT_EQ(a.model[i].first, b.model[i].first);
+    EXPECT_TRUE(torch::equal(a.model[i].second, b.model[i].second)) << a.model[i].first;
+  }
+  for (const auto& entry : fs::directory_iterator(dir / "killed")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
 }
 
 TEST(TrainCommand, NonFiniteUpdatesAreSkippedThenAbortWithTheLastGoodState) {

@@ -1,4 +1,5 @@
-// CorpusStream: its position after some batches continues the same batches, across epochs.
+// CorpusStream and CopyStream: a position after some batches continues the same batches (across
+// epochs for a corpus), and a position that does not fit is refused.
 
 #include "data/batch_stream.h"
 
@@ -10,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "data/copy_stream.h"
 #include "data/corpus.h"
+#include "tests/test_support.h"
 
 namespace tmt {
 namespace {
@@ -81,6 +84,22 @@ TEST(CorpusStream, RefusesAPositionThatDoesNotFit) {
   EXPECT_THROW(CorpusStream(corpus, 24, 5, 1, torch::tensor({int64_t{-1}, int64_t{0}}, torch::kLong)),
                std::invalid_argument);
   EXPECT_THROW(CorpusStream(corpus, 24, 5, 1, torch::tensor({1.0, 2.0})), std::invalid_argument);
+}
+
+TEST(CopyStream, StateContinuesAndAForeignPositionIsRefused) {
+  DataConfig config;
+  config.batch_size = 3;
+  CopyStream stream(config, /*seed=*/4);
+  stream.next();
+  CopyStream resumed(config, /*seed=*/99, stream.state());
+  expect_same_batch(stream.next(), resumed.next(), "after seek");
+  // A corpus run's [epoch, index] is no generator state; LibTorch's own check would say only
+  // "RNG state must be a torch.ByteTensor".
+  const std::string error =
+      tests::error_of([&] { resumed.seek(torch::tensor({int64_t{0}, int64_t{5}}, torch::kLong)); });
+  EXPECT_EQ(error.rfind("copy task position: expected a generator state of ", 0), 0u) << error;
+  EXPECT_NE(error.find(" bytes, got a Long tensor of 2 elements (not a copy-task checkpoint?)"), std::string::npos)
+      << error;
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,30 @@ TEST(Corpus, RefusesTruncatedAndForeignFiles) {
   EXPECT_NE(error_of([&] { ParallelCorpus(temp_path("missing.bin"), 8000, 1, "spm.model"); })
                 .find("cannot open corpus"),
             std::string::npos);
+}
+
+// Counts so large that the expected size would overflow, and ids past the vocabulary, which
+// would index past the embedding table.
+TEST(Corpus, RefusesImpossibleCountsAndIdsOutsideTheVocabulary) {
+  const std::string path = temp_path("huge_counts.bin");
+  write_corpus(path, kSrc, kTgt, 8000, 1);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const int64_t huge = int64_t{1} << 62;
+  std::string patched = bytes;
+  std::memcpy(patched.data() + 40, &huge, sizeof huge);  // src_tokens
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << patched;
+  EXPECT_EQ(error_of([&] { ParallelCorpus(path, 8000, 1, "spm.model"); })
+                .rfind("corpus '" + path + "' is truncated or corrupt: ", 0),
+            0u);
+
+  const std::string ids = temp_path("ids.bin");
+  write_corpus(ids, {{1, 2}}, {{3, 9000, 4}}, 8000, 1);
+  EXPECT_EQ(error_of([&] { ParallelCorpus(ids, 8000, 1, "spm.model"); }),
+            "corpus '" + ids + "' is corrupt: token 3 is outside the vocabulary of 8000 pieces");
 }
 
 TEST(Corpus, FailedWriteLeavesNoFile) {

@@ -112,6 +112,39 @@ TEST(Prepare, DropsAndCountsEmptyLongAndDisproportionatePairs) {
   EXPECT_EQ(t.kept, 117);
 }
 
+TEST(Prepare, BlankTrainingSidesAreRefusedBeforeSentencePieceRuns) {
+  const fs::path dir = make_corpus("blank");
+  std::vector<std::string> blank(120, " ");
+  blank[3] = "";
+  write_gz_lines(dir / "corpus/train.de.gz", blank);
+  const std::string corpus = (dir / "corpus").string();
+  EXPECT_EQ(error_of(config_for(dir), dir / "out"),
+            "no training pairs left after filtering '" + corpus + "/train.de.gz' and '" + corpus +
+                "/train.en.gz' (120 read: 120 with a blank side, 0 not UTF-8)");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+// A failure after SentencePiece has run leaves the data folder as it was: a folder holding
+// spm.model is a prepared one, so no vocabulary may be left without its corpora.
+TEST(Prepare, FiltersThatLeaveNothingWriteNothing) {
+  const fs::path dir = make_corpus("filtered_out");
+  DataConfig c = config_for(dir);
+  c.max_len = 1;
+  const std::string corpus = (dir / "corpus").string();
+  EXPECT_EQ(error_of(c, dir / "out"),
+            "no training pairs left after filtering '" + corpus + "/train.de.gz' and '" + corpus +
+                "/train.en.gz' (120 read: 0 with an empty side, 120 over data.max_len 1, 0 over data.max_ratio 3, "
+                "0 not UTF-8)");
+  EXPECT_TRUE(fs::is_empty(dir / "out"));
+  // And a second prepare into a prepared folder that fails keeps the first one whole.
+  ASSERT_NO_THROW(prepare_data(config_for(dir), 1, 1, (dir / "out").string()));
+  const std::string vocab = (dir / "out/spm.model").string();
+  const auto written = fs::last_write_time(vocab);
+  EXPECT_THROW(prepare_data(c, 2, 1, (dir / "out").string()), std::invalid_argument);
+  EXPECT_EQ(fs::last_write_time(vocab), written);
+  EXPECT_FALSE(fs::exists(dir / "out/.prepare.partial"));
+}
+
 TEST(Prepare, MismatchedLineCountsNameBothFilesAndWriteNothing) {
   const fs::path dir = make_corpus("mismatch");
   write_lines(dir / "corpus/valid.en", lines_of(kEn, 11));
@@ -149,6 +182,16 @@ TEST(Prepare, MissingAndEmptyFilesAreErrors) {
                 corpus + "/test.en.gz'");
   write_lines(dir / "corpus/test.en", {});
   EXPECT_EQ(error_of(config_for(dir), dir / "out"), "'" + corpus + "/test.en' is empty");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Prepare, PlainAndGzipFilesOfOneSideAreAnError) {
+  const fs::path dir = make_corpus("both");
+  write_lines(dir / "corpus/train.en", lines_of(kEn, 120));  // beside train.en.gz
+  const std::string corpus = (dir / "corpus").string();
+  EXPECT_EQ(error_of(config_for(dir), dir / "out"),
+            "two corpus files for 'train.en' in data.dir '" + corpus + "': '" + corpus + "/train.en' and '" + corpus +
+                "/train.en.gz'; remove or rename one");
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 

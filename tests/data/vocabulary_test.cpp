@@ -168,6 +168,25 @@ TEST(Vocabulary, SameSeedGivesByteIdenticalModels) {
   EXPECT_EQ(tmt::Vocabulary(a).hash(), tmt::Vocabulary(b).hash());
 }
 
+// SentencePiece would skip an over-long sentence with a raw "LOG(WARNING)" line on stderr; tmt
+// leaves it out itself, counts it, and the model is the one trained without it.
+TEST(Vocabulary, OverlongSentencesAreCountedNotWarnedAbout) {
+  const std::string a = (temp_dir() / "long_a.model").string();
+  const std::string b = (temp_dir() / "long_b.model").string();
+  std::vector<std::string> with_long = bilingual_corpus();
+  with_long.push_back(std::string(tmt::kMaxVocabSentenceBytes + 1, 'x'));
+  with_long.push_back(std::string(tmt::kMaxVocabSentenceBytes, 'y'));  // at the limit: kept
+  std::vector<std::string> without = bilingual_corpus();
+  without.push_back(with_long.back());
+  testing::internal::CaptureStderr();
+  const int64_t left_out = tmt::train_vocabulary(with_long, small_options(), a);
+  const std::string stderr_text = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(left_out, 1);
+  EXPECT_EQ(stderr_text, "");
+  EXPECT_EQ(tmt::train_vocabulary(without, small_options(), b), 0);
+  EXPECT_EQ(read_bytes(a), read_bytes(b));
+}
+
 TEST(Vocabulary, HashChangesWithTheModel) {
   const std::string a = (temp_dir() / "v150.model").string();
   const std::string b = (temp_dir() / "v120.model").string();
@@ -206,8 +225,8 @@ TEST(Vocabulary, UnigramTrains) {
 
 TEST(Vocabulary, MissingModelError) {
   const std::string path = (temp_dir() / "missing.model").string();
-  EXPECT_EQ(error_of<std::runtime_error>([&] { tmt::Vocabulary v(path); }),
-            "cannot load SentencePiece model '" + path + "': No such file or directory");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { tmt::Vocabulary v(path); }),
+            "cannot read SentencePiece model '" + path + "': No such file or directory");
 }
 
 TEST(Vocabulary, NonModelFileError) {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "data/copy_task.h"
+#include "data/copy_stream.h"
 #include "decode/beam_search.h"
 #include "model/attention.h"
 #include "model/torch_compat.h"
@@ -108,15 +108,15 @@ TEST(Gpu, Bf16AutocastLossTracksFp32Over20Updates) {
     torch::manual_seed(11);
     DataConfig data;
     data.batch_size = 64;
-    Transformer model(small_model(/*dropout=*/0.0), VocabInfo{data.vocab_size, data.vocab_size, CopyTask::kPadId});
+    Transformer model(small_model(/*dropout=*/0.0), VocabInfo{data.vocab_size, data.vocab_size, CopyStream::kPadId});
     TrainConfig train;
     train.warmup_updates = 10;
     train.precision = precision;
     Trainer trainer(model, train, kCuda);
-    CopyTask task(data, /*seed=*/3);
+    CopyStream stream(data, /*seed=*/3);
     std::vector<double> per_token;
     for (int i = 0; i < 20; ++i) {
-      const UpdateStats s = trainer.step(task.next());
+      const UpdateStats s = trainer.step(stream.next());
       per_token.push_back(s.loss_sum / static_cast<double>(s.tokens));
     }
     return per_token;

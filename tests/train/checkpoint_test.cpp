@@ -230,7 +230,28 @@ TEST(Checkpoint, TruncatedFileIsReportedWithItsPath) {
   save_checkpoint(path, *model, "", "");
   fs::resize_file(path, fs::file_size(path) / 2);
   const std::string error = error_of<std::runtime_error>([&] { read_checkpoint(path).header; });
-  EXPECT_EQ(error.rfind("cannot read checkpoint '" + path + "'", 0), 0u) << error;
+  EXPECT_EQ(error.rfind("cannot read checkpoint '" + path + "': truncated (", 0), 0u) << error;
+  EXPECT_NE(error.find(" bytes; its zip archive has no end record: was its writing cut short?)"), std::string::npos)
+      << error;
+}
+
+// Missing, a directory, not a checkpoint at all, or from a newer tmt: said in plain words, not
+// in the zip reader's ("failed finding central directory", "errno 2 on fopen").
+TEST(Checkpoint, UnreadableFilesAreRefusedInPlainWords) {
+  const std::string dir = fresh_dir("plain_words");
+  EXPECT_EQ(error_of([&] { read_checkpoint(dir + "/none.pt"); }),
+            "cannot read checkpoint '" + dir + "/none.pt': No such file or directory");
+  EXPECT_EQ(error_of([&] { read_checkpoint(dir); }), "cannot read checkpoint '" + dir + "': Is a directory");
+  write_bytes(dir + "/text.pt", "model: not a checkpoint but long enough to look at\n");
+  EXPECT_EQ(error_of<std::runtime_error>([&] { read_checkpoint(dir + "/text.pt"); }),
+            "cannot read checkpoint '" + dir + "/text.pt': not a tmt checkpoint (51 bytes, no zip archive)");
+  torch::serialize::OutputArchive newer;
+  newer.write("format_version", c10::IValue(int64_t{kCheckpointFormatVersion + 1}));
+  newer.save_to(dir + "/newer.pt");
+  EXPECT_EQ(error_of<std::runtime_error>([&] { read_checkpoint(dir + "/newer.pt"); }),
+            "cannot read checkpoint '" + dir + "/newer.pt': written by a newer tmt (format version " +
+                std::to_string(kCheckpointFormatVersion + 1) + "; this tmt reads version " +
+                std::to_string(kCheckpointFormatVersion) + ")");
 }
 
 TEST(Checkpoint, TruncatedTrainingCheckpointIsReportedWithItsPath) {
@@ -269,6 +290,24 @@ TEST(RunCheckpoints, NumberedCheckpointsAreSortedByUpdate) {
   EXPECT_EQ(numbered_checkpoint_path(dir, 10), (fs::path(dir) / "checkpoint_10.pt").string());
   EXPECT_EQ(last_checkpoint_path(dir), (fs::path(dir) / "checkpoint_last.pt").string());
   EXPECT_EQ(best_checkpoint_path(dir), (fs::path(dir) / "checkpoint_best.pt").string());
+}
+
+TEST(RunCheckpoints, UnfinishedWritesOfAKilledRunAreRemoved) {
+  const std::string dir = fresh_dir("unfinished");
+  const std::vector<std::string> temporary = {"checkpoint_30.pt.tmp.1234", "checkpoint_last.pt.tmp",
+                                              "checkpoint_best.pt.tmp.77", "config.yaml.tmp.1234"};
+  const std::vector<std::string> kept = {"checkpoint_30.pt", "checkpoint_last.pt", "config.yaml", "notes.tmp",
+                                         "metrics.jsonl", "checkpoint_30.pt.tmp.x"};
+  for (const auto& name : temporary) write_bytes(dir + "/" + name, "x");
+  for (const auto& name : kept) write_bytes(dir + "/" + name, "x");
+  std::vector<std::string> removed = remove_unfinished_writes(dir);
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> expected;
+  for (const auto& name : temporary) expected.push_back(dir + "/" + name);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
+  for (const auto& name : temporary) EXPECT_FALSE(fs::exists(dir + "/" + name)) << name;
+  for (const auto& name : kept) EXPECT_TRUE(fs::exists(dir + "/" + name)) << name;
 }
 
 TEST(RunCheckpoints, PruneKeepsTheNewest) {

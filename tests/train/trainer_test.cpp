@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/copy_task.h"
+#include "data/copy_stream.h"
 #include "model/checkpoint.h"
 #include "model/torch_compat.h"
 #include "tests/tiny_model.h"
@@ -32,13 +32,13 @@ DataConfig tiny_data() {
 std::vector<double> losses_of_a_run(uint64_t seed, int updates) {
   torch::manual_seed(seed);
   const DataConfig data = tiny_data();
-  Transformer model(tiny_model(), VocabInfo{data.vocab_size, data.vocab_size, CopyTask::kPadId});
+  Transformer model(tiny_model(), VocabInfo{data.vocab_size, data.vocab_size, CopyStream::kPadId});
   TrainConfig train;
   train.warmup_updates = 10;
   Trainer trainer(model, train);
-  CopyTask task(data, seed);
+  CopyStream stream(data, seed);
   std::vector<double> losses;
-  for (int i = 0; i < updates; ++i) losses.push_back(trainer.step(task.next()).loss_sum);
+  for (int i = 0; i < updates; ++i) losses.push_back(trainer.step(stream.next()).loss_sum);
   return losses;
 }
 
@@ -51,12 +51,12 @@ TEST(Trainer, SameSeedGivesIdenticalLosses) {
 TEST(Trainer, StepReportsTokensAndLearningRate) {
   torch::manual_seed(1);
   const DataConfig data = tiny_data();
-  Transformer model(tiny_model(), VocabInfo{data.vocab_size, data.vocab_size, CopyTask::kPadId});
+  Transformer model(tiny_model(), VocabInfo{data.vocab_size, data.vocab_size, CopyStream::kPadId});
   TrainConfig train;
   train.warmup_updates = 10;
   Trainer trainer(model, train);
-  CopyTask task(data, 1);
-  const UpdateStats s = trainer.step(task.next());
+  CopyStream stream(data, 1);
+  const UpdateStats s = trainer.step(stream.next());
   EXPECT_EQ(s.update, 1);
   EXPECT_EQ(s.tokens, data.batch_size * (data.seq_len - 1));  // copy targets have no padding
   EXPECT_DOUBLE_EQ(s.lr, std::pow(32.0, -0.5) * std::pow(10.0, -1.5));
@@ -93,7 +93,7 @@ ModelConfig no_dropout(ModelConfig m) {
 Trainer tiny_trainer(uint64_t seed, const ModelConfig& model_config, const TrainConfig& train) {
   torch::manual_seed(seed);
   const DataConfig data = tiny_data();
-  return Trainer(Transformer(model_config, VocabInfo{data.vocab_size, data.vocab_size, CopyTask::kPadId}), train);
+  return Trainer(Transformer(model_config, VocabInfo{data.vocab_size, data.vocab_size, CopyStream::kPadId}), train);
 }
 
 TrainConfig tiny_train() {
@@ -120,13 +120,13 @@ double left_gradient_norm(Trainer& trainer) {
 // against the two concatenated: the same statistics, gradients and step.
 void expect_accumulation_equals_concatenation(const TrainConfig& train) {
   const DataConfig data = tiny_data();
-  CopyTask task(data, 5);
-  const Batch a = task.next();
-  Batch b = task.next();
+  CopyStream stream(data, 5);
+  const Batch a = stream.next();
+  Batch b = stream.next();
   // Padding in half of B's targets gives the two batches different token counts, so a loss
   // normalised per batch instead of per update would change the gradient's direction too.
   b.tgt_out = b.tgt_out.clone();
-  b.tgt_out.narrow(0, 0, data.batch_size / 2).narrow(1, 5, data.seq_len - 6).fill_(CopyTask::kPadId);
+  b.tgt_out.narrow(0, 0, data.batch_size / 2).narrow(1, 5, data.seq_len - 6).fill_(CopyStream::kPadId);
   const Batch both{torch::cat({a.src, b.src}), torch::cat({a.tgt_in, b.tgt_in}), torch::cat({a.tgt_out, b.tgt_out})};
 
   Trainer accumulated = tiny_trainer(9, no_dropout(tiny_model()), train);
@@ -184,8 +184,8 @@ TEST(Trainer, GoldNllWeightedMeanAccumulatesOverTheUpdate) {
 
 TEST(Trainer, NonFiniteLossSkipsTheUpdate) {
   Trainer trainer = tiny_trainer(10, tiny_model(), tiny_train());
-  CopyTask task(tiny_data(), 10);
-  trainer.step(task.next());
+  CopyStream stream(tiny_data(), 10);
+  trainer.step(stream.next());
   std::string poisoned;
   {
     torch::NoGradGuard no_grad;
@@ -205,7 +205,7 @@ TEST(Trainer, NonFiniteLossSkipsTheUpdate) {
     return out;
   }();
 
-  const UpdateStats s = trainer.step(task.next());
+  const UpdateStats s = trainer.step(stream.next());
   EXPECT_TRUE(s.skipped);
   EXPECT_FALSE(std::isfinite(s.grad_norm));
   EXPECT_EQ(s.update, 1);
@@ -225,14 +225,14 @@ TEST(Trainer, ClippingLeavesTheClippedGradientAndReportsTheNormBefore) {
   TrainConfig clipped = tiny_train();
   clipped.clip_norm = 0.01;
   Trainer trainer = tiny_trainer(11, no_dropout(tiny_model()), clipped);
-  CopyTask task(tiny_data(), 11);
-  const UpdateStats s = trainer.step(task.next());
+  CopyStream stream(tiny_data(), 11);
+  const UpdateStats s = trainer.step(stream.next());
   ASSERT_FALSE(s.skipped);
   EXPECT_GT(s.grad_norm, 0.1);  // well above the threshold: clipping did something
   EXPECT_NEAR(left_gradient_norm(trainer), 0.01, 1e-4 * 0.01);
 
   Trainer unclipped = tiny_trainer(11, no_dropout(tiny_model()), tiny_train());
-  CopyTask same_task(tiny_data(), 11);
+  CopyStream same_task(tiny_data(), 11);
   const UpdateStats u = unclipped.step(same_task.next());
   EXPECT_NEAR(u.grad_norm, s.grad_norm, 1e-6 * s.grad_norm);  // the same gradient before clipping
   EXPECT_NEAR(left_gradient_norm(unclipped), u.grad_norm, 1e-5 * u.grad_norm);
@@ -247,7 +247,7 @@ TEST(Trainer, ResumedRunIsBitIdenticalToTheUninterruptedOne) {
   NamedTensors final_weights;
   {
     Trainer trainer = tiny_trainer(12, tiny_model(), tiny_train());
-    CopyTask task(data, 12);
+    CopyStream stream(data, 12);
     for (int update = 1; update <= 8; ++update) {
       if (update == 5) {
         Checkpoint c;
@@ -256,12 +256,12 @@ TEST(Trainer, ResumedRunIsBitIdenticalToTheUninterruptedOne) {
         TrainingState t;
         t.update = trainer.updates();
         t.optimizer = trainer.optimizer().state();
-        t.data_position = task.state();
+        t.data_position = stream.state();
         t.rng_cpu = rng_state(torch::kCPU);
         c.training = std::move(t);
         write_checkpoint(path, c);
       }
-      uninterrupted.push_back(trainer.step(task.next()).loss_sum);
+      uninterrupted.push_back(trainer.step(stream.next()).loss_sum);
     }
     final_weights = cloned_parameters(trainer);
   }
@@ -270,13 +270,13 @@ TEST(Trainer, ResumedRunIsBitIdenticalToTheUninterruptedOne) {
   ASSERT_TRUE(c.training.has_value());
   const auto resume = [&](bool restore_rng) {
     Trainer trainer = tiny_trainer(99, tiny_model(), tiny_train());  // other initial weights
-    CopyTask task(data, 12, c.training->data_position);
+    CopyStream stream(data, 12, c.training->data_position);
     load_weights(c.model, *trainer.model(), path);
     trainer.restore(c.training->update, c.training->optimizer, path);
     if (restore_rng) set_rng_state(torch::kCPU, c.training->rng_cpu);
     std::vector<double> losses;
     for (int update = 5; update <= 8; ++update) {
-      const UpdateStats s = trainer.step(task.next());
+      const UpdateStats s = trainer.step(stream.next());
       EXPECT_EQ(s.update, update);
       losses.push_back(s.loss_sum);
     }

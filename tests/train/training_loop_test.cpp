@@ -1,9 +1,11 @@
-// The training loop without the binary: state() and restore() continue a run bit for bit, and
-// an injected validation drives the best checkpoint and early stopping.
+// The training loop without the binary: state() and restore() continue a run bit for bit, an
+// injected validation drives the best checkpoint and early stopping, and a signal that came
+// before the first update ends the run with nothing saved.
 
 #include "train/training_loop.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -11,9 +13,10 @@
 #include <utility>
 #include <vector>
 
-#include "data/copy_task.h"
+#include "data/copy_stream.h"
 #include "model/checkpoint.h"
 #include "train/run_checkpoints.h"
+#include "train/stop_signals.h"
 #include "tests/tiny_model.h"
 
 namespace tmt {
@@ -43,7 +46,7 @@ TrainConfig copy_training(int64_t max_updates) {
 }
 
 CheckpointHeader header_of(const DataConfig& data) {
-  return CheckpointHeader{kCheckpointFormatVersion, "", VocabInfo{data.vocab_size, data.vocab_size, CopyTask::kPadId},
+  return CheckpointHeader{kCheckpointFormatVersion, "", VocabInfo{data.vocab_size, data.vocab_size, CopyStream::kPadId},
                           ""};
 }
 
@@ -53,15 +56,15 @@ struct CopyRun {
   TrainConfig train;
   Transformer model;
   Trainer trainer;
-  CopyTask task;
+  CopyStream stream;
   TrainingLoop loop;
 
   CopyRun(const fs::path& dir, int64_t max_updates, TrainingLoop::Validate validate = {})
       : train(copy_training(max_updates)),
         model((torch::manual_seed(7), Transformer(tiny_model(), header_of(data).vocab))),
         trainer(model, train),
-        task(data, /*seed=*/7),
-        loop(train, dir.string(), header_of(data), task, trainer, std::move(validate)) {}
+        stream(data, /*seed=*/7),
+        loop(train, dir.string(), header_of(data), stream, trainer, std::move(validate)) {}
 };
 
 TEST(TrainingLoop, StateAndRestoreContinueBitIdentically) {
@@ -114,6 +117,30 @@ TEST(TrainingLoop, ValidationKeepsTheBestAndStopsEarly) {
   EXPECT_EQ(state.stale_validations, 1);
   EXPECT_EQ(read_checkpoint(best_checkpoint_path(dir.string())).training->update, 4);
   EXPECT_EQ(read_checkpoint(last_checkpoint_path(dir.string())).training->update, 6);
+}
+
+// The command installs StopSignals before loading; a signal in that time is the loop's to report.
+TEST(TrainingLoop, SignalBeforeTheFirstUpdateSavesNothing) {
+  const fs::path dir = fresh_dir("early_signal");
+  const StopSignals outer;
+  CopyRun run(dir, 100);
+  ASSERT_EQ(raise(SIGTERM), 0);
+  EXPECT_EQ(outer.received(), SIGTERM);
+  EXPECT_EQ(run.loop.run(), 128 + SIGTERM);
+  EXPECT_EQ(run.trainer.updates(), 0);
+  EXPECT_TRUE(fs::is_empty(dir)) << "nothing written: no checkpoint, no metrics";
+}
+
+TEST(TrainingLoop, SignalDuringTheRunSavesAfterTheUpdate) {
+  const fs::path dir = fresh_dir("late_signal");
+  CopyRun run(dir, 100, [&] {
+    raise(SIGINT);  // validation after update 2 stands in for a Ctrl-C mid-run
+    return ValidationResult{};
+  });
+  run.train.valid_every = 2;
+  EXPECT_EQ(run.loop.run(), 128 + SIGINT);
+  EXPECT_EQ(run.trainer.updates(), 2);
+  EXPECT_EQ(read_checkpoint(last_checkpoint_path(dir.string())).training->update, 2);
 }
 
 }  // namespace
