@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Picks the length penalty on a validation set: translates it with beam 4 at each alpha and
-# prints the BLEU (13a, cased) of each and the best, for scripts/evaluate.sh --alpha. Tuning on
+# Picks the length penalty on a validation set: scripts/evaluate.sh at each alpha (beam 4), the
+# BLEU (13a, cased) of each and the best, for scripts/evaluate.sh --alpha. Tuning on
 # the test set would make its score an overestimate.
 #
 #   scripts/tune_alpha.sh [--checkpoint CKPT] [--alphas LIST] [--tmt BIN] RUN_DIR VALID_SRC VALID_REF
 #
-#   --checkpoint   default RUN_DIR/checkpoint_avg.pt if present, else RUN_DIR/checkpoint_last.pt
+#   --checkpoint   default as scripts/evaluate.sh's: RUN_DIR/checkpoint_avg.pt if present, else
+#                  RUN_DIR/checkpoint_last.pt
 #   --alphas       comma-separated (default 0.6,0.8,1.0,1.2,1.4; 0.6 is the paper's)
 #
 # The last line of the output is "best alpha A (BLEU B)".
@@ -28,22 +29,15 @@ while [ $# -gt 0 ]; do
 done
 [ $# -eq 3 ] || { sed -n '2,/^set -e/p' "$0" | sed '$d' >&2; exit 2; }
 run="$1"; src="$2"; ref="$3"
-for f in "$src" "$ref"; do [ -f "$f" ] || { echo "tune_alpha.sh: '$f' not found" >&2; exit 2; }; done
-if [ -z "$checkpoint" ]; then
-  checkpoint="$run/checkpoint_last.pt"
-  [ -f "$run/checkpoint_avg.pt" ] && checkpoint="$run/checkpoint_avg.pt"
-fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-zcat -f "$src" > "$work/src.txt"
-zcat -f "$ref" > "$work/ref.txt"
 best=""
 best_bleu=-1
 IFS=',' read -r -a list <<< "$alphas"
 for alpha in "${list[@]}"; do
-  "$tmt" translate --checkpoint "$checkpoint" --vocab "$run/data/spm.model" --beam 4 --alpha "$alpha" \
-    -i "$work/src.txt" -o "$work/hyp.txt" 2> "$work/log.txt" || { cat "$work/log.txt" >&2; exit 1; }
-  bleu=$("$tmt" bleu "$work/ref.txt" -i "$work/hyp.txt" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["score"])')
+  "$here/evaluate.sh" --tmt "$tmt" ${checkpoint:+--checkpoint "$checkpoint"} --alpha "$alpha" "$run" "$src" "$ref" \
+    > "$work/out.txt" 2> "$work/log.txt" || { cat "$work/log.txt" >&2; exit 1; }
+  bleu=$(sed -n 's/^ *BLEU|[^=]* = \([0-9.]*\) .*/\1/p' "$work/out.txt" | head -1)
   echo "alpha $alpha: BLEU $bleu"
   if python3 -c "import sys; sys.exit(0 if $bleu > $best_bleu else 1)"; then best="$alpha"; best_bleu="$bleu"; fi
 done
