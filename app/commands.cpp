@@ -114,6 +114,12 @@ void add_model_options(CLI::App* cmd, ModelArgs& args, NumberOptions& numbers) {
   cmd->add_option("--set", args.overrides, "Override a config key: section.key=value (repeatable)");
 }
 
+// What score and calibrate read: a source file and the targets aligned with it.
+void add_pair_options(CLI::App* cmd, std::string& source, std::string& target, const std::string& target_help) {
+  cmd->add_option("-s,--source", source, "Source sentences, one a line (plain or gzip)")->required();
+  cmd->add_option("-t,--target", target, target_help)->required();
+}
+
 }  // namespace
 
 std::string run_dir_of(const RunArgs& args) {
@@ -150,8 +156,7 @@ int run_cli(int argc, char** argv) {
   CLI::App* score_cmd = app.add_subcommand(
       "score", "Forced decoding: the log-probability, tokens and perplexity of each target given its source");
   add_model_options(score_cmd, score, numbers);
-  score_cmd->add_option("-s,--source", score.source, "Source sentences, one a line (plain or gzip)")->required();
-  score_cmd->add_option("-t,--target", score.target, "Target sentences, aligned with the source")->required();
+  add_pair_options(score_cmd, score.source, score.target, "Target sentences, aligned with the source");
   score_cmd->add_option("-f,--format", score.format, "text (LOGPROB TAB TOKENS TAB PPL) or jsonl");
   score_cmd->add_option("-o,--output", score.output, "Output file (default: stdout)");
 
@@ -159,8 +164,7 @@ int run_cli(int argc, char** argv) {
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Confidence against accuracy: ECE teacher-forced and on beam output, and a fitted temperature");
   add_model_options(calibrate_cmd, calibrate, numbers);
-  calibrate_cmd->add_option("-s,--source", calibrate.source, "Source sentences (a test set)")->required();
-  calibrate_cmd->add_option("-t,--target", calibrate.target, "Reference translations, aligned")->required();
+  add_pair_options(calibrate_cmd, calibrate.source, calibrate.target, "Reference translations, aligned (a test set)");
   calibrate_cmd->add_option("--valid-source", calibrate.valid_source, "Source sentences to fit a temperature on");
   calibrate_cmd->add_option("--valid-target", calibrate.valid_target, "Their references");
   calibrate_cmd->add_option("--json", calibrate.json, "Also write the report, every bin included, as JSON here");

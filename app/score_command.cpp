@@ -33,10 +33,10 @@ int score_command(const ScoreArgs& args) {
   std::vector<double> log_prob(pairs.size(), 0.0);
   std::vector<int64_t> tokens(pairs.size(), 0);
   for (const ForcedBatch& batch : forced_batches(pairs, *m.task, m.config.decode.max_tokens)) {
-    const ForcedStats s =
-        forced_stats(forced_logits(m.model, batch.src, batch.tgt_in), batch.tgt_out, m.task->vocab().pad_id);
-    const torch::Tensor sums = s.gold_log_prob.sum(1);  // [rows] float64
-    const torch::Tensor counts = s.mask.sum(1);         // [rows] int64
+    const torch::Tensor sums =
+        gold_log_probs(forced_logits(m.model, batch.src, batch.tgt_in), batch.tgt_out, m.task->vocab().pad_id)
+            .sum(1);                                                         // [rows] float64
+    const torch::Tensor counts = batch.tgt_out.ne(m.task->vocab().pad_id).sum(1);  // [rows] int64
     for (size_t r = 0; r < batch.rows.size(); ++r) {
       log_prob[batch.rows[r]] = sums[static_cast<int64_t>(r)].item<double>();
       tokens[batch.rows[r]] = counts[static_cast<int64_t>(r)].item<int64_t>();

@@ -31,6 +31,13 @@ ForcedStats forced_stats(const torch::Tensor& logits, const torch::Tensor& tgt_o
   return s;
 }
 
+torch::Tensor gold_log_probs(const torch::Tensor& logits, const torch::Tensor& tgt_out, int64_t pad_id) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor gold = tgt_out.to(logits.device());
+  const torch::Tensor log_prob = logits.gather(-1, gold.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1);
+  return log_prob.masked_fill(gold.eq(pad_id), 0.0).to(torch::kCPU, torch::kDouble);
+}
+
 std::vector<double> nll_at_temperatures(const torch::Tensor& logits, const torch::Tensor& tgt_out, int64_t pad_id,
                                         const std::vector<double>& temperatures) {
   torch::NoGradGuard no_grad;

@@ -30,6 +30,10 @@ torch::Tensor forced_logits(Transformer& model, const torch::Tensor& src, const 
 ForcedStats forced_stats(const torch::Tensor& logits, const torch::Tensor& tgt_out, int64_t pad_id,
                          double temperature = 1.0);
 
+/// log p(gold token) [batch, tgt_len] (float64 on the CPU, 0 at padding): what scoring needs, from
+/// one logsumexp and a gather, without the full log-softmax forced_stats() builds.
+torch::Tensor gold_log_probs(const torch::Tensor& logits, const torch::Tensor& tgt_out, int64_t pad_id);
+
 /// The summed negative log-likelihood of the real positions of tgt_out at each temperature.
 std::vector<double> nll_at_temperatures(const torch::Tensor& logits, const torch::Tensor& tgt_out, int64_t pad_id,
                                         const std::vector<double>& temperatures);

@@ -47,6 +47,14 @@ TEST(ForcedStats, TemperatureDividesTheLogits) {
   EXPECT_THROW(forced_stats(logits, tgt_out, 0, 0.0), std::invalid_argument);
 }
 
+TEST(GoldLogProbs, EqualForcedStatsWithoutItsFullSoftmax) {
+  const torch::Tensor logits = torch::randn({2, 3, 7});
+  const torch::Tensor tgt_out = torch::tensor({{3, 1, 0}, {6, 0, 0}}, torch::kLong);
+  const torch::Tensor a = gold_log_probs(logits, tgt_out, 0);
+  EXPECT_TRUE(torch::allclose(a, forced_stats(logits, tgt_out, 0).gold_log_prob, 1e-6, 1e-6));
+  EXPECT_EQ(a[1][1].item<double>(), 0.0);
+}
+
 TEST(NllAtTemperatures, EqualsTheNegatedGoldLogProbabilities) {
   const torch::Tensor logits = torch::randn({2, 3, 7});
   const torch::Tensor tgt_out = torch::tensor({{3, 1, 0}, {6, 0, 0}}, torch::kLong);
