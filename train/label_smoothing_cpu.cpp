@@ -47,29 +47,30 @@ __attribute__((target_clones("avx2", "default"))) void exp_all(const float* x, f
   for (int64_t i = 0; i < n; ++i) out[i] = exp_one(x[i]);
 }
 
-// Sum of x[i] (times w[i] when w is not null): eight float lanes over blocks of 256 elements,
-// which vectorise, and the blocks' sums in double, so that 8,000 terms lose no more than LibTorch's
-// pairwise sum does.
-__attribute__((target_clones("avx2", "default"))) float lane_sum(const float* x, const float* w, int64_t n) {
+// Sum of term(i) over i < n: eight float lanes over blocks of 256 elements, which vectorise, and
+// the blocks' sums in double, so that 8,000 terms lose no more than LibTorch's pairwise sum does.
+// Inlined into each caller's target clones, so that the term vectorises with the loop.
+template <class Term>
+__attribute__((always_inline)) inline float blocked_sum(int64_t n, const Term& term) {
   constexpr int64_t kBlock = 256;
   double total = 0.0;
   int64_t i = 0;
   while (i + 8 <= n) {
     const int64_t block_end = i + std::min<int64_t>(kBlock, (n - i) / 8 * 8);
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    if (w == nullptr) {
-      for (; i < block_end; i += 8) {
-        for (int l = 0; l < 8; ++l) acc[l] += x[i + l];
-      }
-    } else {
-      for (; i < block_end; i += 8) {
-        for (int l = 0; l < 8; ++l) acc[l] += x[i + l] * w[i + l];
-      }
+    for (; i < block_end; i += 8) {
+      for (int l = 0; l < 8; ++l) acc[l] += term(i + l);
     }
     total += static_cast<double>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
   }
-  for (; i < n; ++i) total += static_cast<double>(w == nullptr ? x[i] : x[i] * w[i]);
+  for (; i < n; ++i) total += static_cast<double>(term(i));
   return static_cast<float>(total);
+}
+
+// Sum of x[i] (times w[i] when w is not null).
+__attribute__((target_clones("avx2", "default"))) float lane_sum(const float* x, const float* w, int64_t n) {
+  if (w == nullptr) return blocked_sum(n, [x](int64_t i) { return x[i]; });
+  return blocked_sum(n, [x, w](int64_t i) { return x[i] * w[i]; });
 }
 
 // The largest of n >= 1 floats and the first index holding it. Eight lanes in GCC's vector
@@ -108,21 +109,9 @@ __attribute__((target_clones("avx2", "default"))) float lane_argmax(const float*
   return best;
 }
 
-// sum of exp(x[i] - shift): eight float lanes per block of 256, blocks summed in double.
+// Sum of exp(x[i] - shift).
 __attribute__((target_clones("avx2", "default"))) float sum_exp_shifted(const float* x, float shift, int64_t n) {
-  constexpr int64_t kBlock = 256;
-  double total = 0.0;
-  int64_t i = 0;
-  while (i + 8 <= n) {
-    const int64_t block_end = i + std::min<int64_t>(kBlock, (n - i) / 8 * 8);
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (; i < block_end; i += 8) {
-      for (int l = 0; l < 8; ++l) acc[l] += exp_one(x[i + l] - shift);
-    }
-    total += static_cast<double>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
-  }
-  for (; i < n; ++i) total += static_cast<double>(exp_one(x[i] - shift));
-  return static_cast<float>(total);
+  return blocked_sum(n, [x, shift](int64_t i) { return exp_one(x[i] - shift); });
 }
 
 // Sum over the support: every column but `excluded`, in two pieces so that a -inf logit in the
