@@ -17,5 +17,5 @@ recent=()
 for u in "${updates[@]}"; do
   (( 10#$u * 4 >= 3 * 10#${updates[-1]} )) && recent+=("$run/checkpoint_$u.pt")
 done
-recent=("${recent[@]: -5}")
+(( ${#recent[@]} > 5 )) && recent=("${recent[@]: -5}")  # "${a[@]: -5}" of a shorter array is empty
 "$tmt" average "${recent[@]}" -o "$run/checkpoint_avg.pt"
