@@ -45,13 +45,18 @@ constexpr std::array<const char*, 22> kCoresWithoutAvx2 = {
 
 }  // namespace
 
-std::string BlasInfo::describe() const {
+std::string BlasInfo::describe(const CpuFeatures& cpu) const {
   if (!openblas) return "not OpenBLAS (LibTorch's own BLAS, e.g. MKL)";
   // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21"
   std::string name = config.substr(0, config.find(' ', config.find(' ') + 1));
   std::string text = name + " core " + core + " (" + origin + "), " + std::to_string(threads) + " threads";
-  const std::string better = better_openblas_core(core, cpu_features());
+  const std::string better = better_openblas_core(core, cpu);
   if (!better.empty()) text += " -- generic kernels on a CPU that can run " + better + "'s, several times slower";
+  const std::string wider = wider_openblas_core(core, cpu);
+  if (!wider.empty()) {
+    text += " -- AVX2 kernels on a CPU with AVX-512: OPENBLAS_CORETYPE=" + wider +
+            " may multiply faster (build/bench/bench_blas compares)";
+  }
   return text;
 }
 
@@ -108,6 +113,11 @@ std::string better_openblas_core(const std::string& detected, const CpuFeatures&
   if (!generic) return "";
   if (cpu.avx512) return "SkylakeX";
   return cpu.amd ? "Zen" : "Haswell";
+}
+
+std::string wider_openblas_core(const std::string& core, const CpuFeatures& cpu) {
+  if (!cpu.avx512 || !cpu.fma) return "";
+  return same_name(core, "Haswell") || same_name(core, "Zen") ? "SkylakeX" : "";
 }
 
 double sgemm_relative_error() {

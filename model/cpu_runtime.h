@@ -14,25 +14,6 @@
 
 namespace tmt {
 
-/// What the process multiplies with. Read through dlsym, so it also works (and says so) when
-/// LibTorch brings another BLAS (pip's LibTorch links MKL statically).
-struct BlasInfo {
-  bool openblas = false;
-  std::string config;  // openblas_get_config(): version, build options and the chosen core
-  std::string core;    // openblas_get_corename(): "Zen", "SkylakeX", "Prescott"...
-  int threads = -1;    // OpenBLAS's own worker threads (not LibTorch's intra-op threads)
-  std::string origin;  // who chose the core: "detected", "OPENBLAS_CORETYPE=...", "set by tmt..."
-
-  /// One line for logs: "OpenBLAS 0.3.21 core Zen (detected), 2 threads".
-  std::string describe() const;
-};
-
-BlasInfo blas_info();
-
-/// One line for logs: "LibTorch 1.13.0, 1 intra-op thread; BLAS: OpenBLAS 0.3.21 core Zen (detected),
-/// 2 threads; malloc: glibc defaults".
-std::string cpu_engine_description();
-
 /// The instruction sets that decide which OpenBLAS kernels a CPU can run.
 struct CpuFeatures {
   bool avx2 = false;
@@ -44,10 +25,37 @@ struct CpuFeatures {
 /// This CPU's features (the OS's support for the wider registers included).
 CpuFeatures cpu_features();
 
+/// What the process multiplies with. Read through dlsym, so it also works (and says so) when
+/// LibTorch brings another BLAS (pip's LibTorch links MKL statically).
+struct BlasInfo {
+  bool openblas = false;
+  std::string config;  // openblas_get_config(): version, build options and the chosen core
+  std::string core;    // openblas_get_corename(): "Zen", "SkylakeX", "Prescott"...
+  int threads = -1;    // OpenBLAS's own worker threads (not LibTorch's intra-op threads)
+  std::string origin;  // who chose the core: "detected", "OPENBLAS_CORETYPE=...", "set by tmt..."
+
+  /// One line for logs: "OpenBLAS 0.3.21 core Zen (detected), 2 threads", with a warning when the
+  /// core leaves the kernels `cpu` can run unused (better_openblas_core, wider_openblas_core).
+  std::string describe(const CpuFeatures& cpu) const;
+  std::string describe() const { return describe(cpu_features()); }
+};
+
+BlasInfo blas_info();
+
+/// One line for logs: "LibTorch 1.13.0, 1 intra-op thread; BLAS: OpenBLAS 0.3.21 core Zen (detected),
+/// 2 threads; malloc: glibc defaults".
+std::string cpu_engine_description();
+
 /// The OpenBLAS core to ask for instead of `detected`, or "" to keep it: a core without AVX2
 /// kernels (Prescott, Nehalem, Sandybridge...) on a CPU that has AVX2 and FMA gets SkylakeX
 /// (with AVX-512), Zen (AMD) or Haswell. Unknown names are kept.
 std::string better_openblas_core(const std::string& detected, const CpuFeatures& cpu);
+
+/// "SkylakeX" when `core` has AVX2 kernels only (Haswell, Zen) on a CPU with AVX-512, else "". Not
+/// a generic fallback, so tmt does not restart for it (a core someone set stands); it only says so:
+/// on a Zen 5 SkylakeX multiplies 1.8 times faster than Haswell and trains 1.35 times faster
+/// (docs/RESULTS.md, dev-zen5).
+std::string wider_openblas_core(const std::string& core, const CpuFeatures& cpu);
 
 /// The GLIBC_TUNABLES a training process runs with: freed memory stays in the heap (no mmap for
 /// large blocks, no trimming) and is backed by transparent huge pages.

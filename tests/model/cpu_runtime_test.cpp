@@ -34,6 +34,42 @@ TEST(BetterOpenblasCore, KeepsAvx2CoresUnknownNamesAndOldCpus) {
   EXPECT_EQ(better_openblas_core("Prescott", no_fma), "");
 }
 
+TEST(WiderOpenblasCore, Avx2CoresOnAnAvx512CpuCouldRunSkylakeX) {
+  CpuFeatures big = avx2(/*amd=*/true);
+  big.avx512 = true;
+  EXPECT_EQ(wider_openblas_core("Haswell", big), "SkylakeX");
+  EXPECT_EQ(wider_openblas_core("zen", big), "SkylakeX");
+  for (const char* core : {"SkylakeX", "Cooperlake", "SapphireRapids", "Prescott", "SomeFutureLake"}) {
+    EXPECT_EQ(wider_openblas_core(core, big), "") << core;  // already AVX-512, generic, or unknown
+  }
+  EXPECT_EQ(wider_openblas_core("Haswell", avx2(/*amd=*/false)), "");  // no AVX-512: Haswell is right
+}
+
+BlasInfo openblas_with_core(const std::string& core, const std::string& origin) {
+  BlasInfo info;
+  info.openblas = true;
+  info.config = "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY " + core + " MAX_THREADS=64";
+  info.core = core;
+  info.threads = 2;
+  info.origin = origin;
+  return info;
+}
+
+TEST(CpuBlas, DescriptionWarnsOfUnusedKernelsButNotOfTheRightOnes) {
+  CpuFeatures zen5 = avx2(/*amd=*/true);
+  zen5.avx512 = true;
+  EXPECT_EQ(openblas_with_core("Haswell", "OPENBLAS_CORETYPE=Haswell").describe(zen5),
+            "OpenBLAS 0.3.21 core Haswell (OPENBLAS_CORETYPE=Haswell), 2 threads -- AVX2 kernels on a CPU with "
+            "AVX-512: OPENBLAS_CORETYPE=SkylakeX may multiply faster (build/bench/bench_blas compares)");
+  EXPECT_EQ(openblas_with_core("Prescott", "OPENBLAS_CORETYPE=Prescott").describe(zen5),
+            "OpenBLAS 0.3.21 core Prescott (OPENBLAS_CORETYPE=Prescott), 2 threads -- generic kernels on a CPU "
+            "that can run SkylakeX's, several times slower");
+  EXPECT_EQ(openblas_with_core("Cooperlake", "detected").describe(zen5),
+            "OpenBLAS 0.3.21 core Cooperlake (detected), 2 threads");
+  EXPECT_EQ(openblas_with_core("Zen", "detected").describe(avx2(/*amd=*/true)),
+            "OpenBLAS 0.3.21 core Zen (detected), 2 threads");
+}
+
 TEST(CpuBlas, FloatProductsAgreeWithDouble) {
   const double error = sgemm_relative_error();
   EXPECT_LT(error, 1e-5);
