@@ -47,7 +47,7 @@ std::vector<std::string> prune_checkpoints(const std::string& run_dir, int64_t k
 }
 
 std::vector<std::string> remove_unfinished_writes(const std::string& run_dir) {
-  const std::regex temporary(R"((checkpoint_\w+\.pt|config\.yaml)\.tmp(\.\d+)?)");
+  const std::regex temporary(R"((checkpoint_\w+\.pt|config\.yaml|metrics\.jsonl)\.tmp(\.\d+)?)");
   std::vector<std::string> removed;
   for (const auto& entry : fs::directory_iterator(run_dir)) {
     if (std::regex_match(entry.path().filename().string(), temporary)) removed.push_back(entry.path().string());

@@ -27,7 +27,8 @@ std::vector<std::pair<int64_t, std::string>> numbered_checkpoints(const std::str
 std::vector<std::string> prune_checkpoints(const std::string& run_dir, int64_t keep);
 
 /// Deletes the temporary files of writes a killed run left unfinished (checkpoint_*.pt.tmp.PID,
-/// checkpoint_last.pt.tmp, config.yaml.tmp.PID); returns their paths.
+/// checkpoint_last.pt.tmp, config.yaml.tmp.PID, and metrics.jsonl.tmp.PID of a resume that was
+/// cutting the curve back to its checkpoint); returns their paths.
 std::vector<std::string> remove_unfinished_writes(const std::string& run_dir);
 
 /// Makes `link` hold the same bytes as `target`: a hard link renamed into place, so readers

@@ -295,7 +295,8 @@ TEST(RunCheckpoints, NumberedCheckpointsAreSortedByUpdate) {
 TEST(RunCheckpoints, UnfinishedWritesOfAKilledRunAreRemoved) {
   const std::string dir = fresh_dir("unfinished");
   const std::vector<std::string> temporary = {"checkpoint_30.pt.tmp.1234", "checkpoint_last.pt.tmp",
-                                              "checkpoint_best.pt.tmp.77", "config.yaml.tmp.1234"};
+                                              "checkpoint_best.pt.tmp.77", "config.yaml.tmp.1234",
+                                              "metrics.jsonl.tmp.3190"};
   const std::vector<std::string> kept = {"checkpoint_30.pt", "checkpoint_last.pt", "config.yaml", "notes.tmp",
                                          "metrics.jsonl", "checkpoint_30.pt.tmp.x"};
   for (const auto& name : temporary) write_bytes(dir + "/" + name, "x");
