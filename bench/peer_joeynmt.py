@@ -1,7 +1,7 @@
 """Helper of bench/peer_joeynmt.sh: JoeyNMT 2.3.0 on the work of a tmt config.
 
   peer_joeynmt.py prepare RUN --config YAML --spm MODEL --data DIR [--set KEY=VALUE ...] [options]
-  peer_joeynmt.py train RUN [--match-tmt]
+  peer_joeynmt.py train RUN [--match-tmt] [--snapshot-minutes M] [--snapshot-threads N]
   peer_joeynmt.py result RUN
 
 prepare  reads the tmt config (with --set overrides), writes RUN/data (the training pairs tmt
@@ -13,7 +13,12 @@ prepare  reads the tmt config (with --set overrides), writes RUN/data (the train
 train    runs JoeyNMT's own training loop on RUN/joey.yaml, adding per validation the NLL per
          target token (JoeyNMT logs only the label-smoothed loss), a wall-clock budget (SIGALRM
          -> KeyboardInterrupt, which JoeyNMT answers with a final checkpoint) and timing; writes
-         RUN/train.json. --match-tmt also changes, at run time, what no JoeyNMT key reaches.
+         RUN/train.json (and each validation, as it comes, to RUN/valid_nll.jsonl). --match-tmt
+         also changes, at run time, what no JoeyNMT key reaches. --snapshot-minutes M saves the
+         model as it is after M minutes of training (RUN/model/snapshot.ckpt, with its updates,
+         tokens and timing in RUN/snapshot.json) and goes on training, on --snapshot-threads
+         threads from then on when given: one run gives both the model at equal wall time and
+         the per-update curve beyond it.
 result   prints the RESULT line from RUN/{prepare,train,translate}.json and RUN/bleu*.json.
 """
 import argparse
@@ -326,12 +331,15 @@ def train(a):
     cfg = load_config(run / "joey.yaml")
     model_dir = Path(cfg["model_dir"])
     make_model_dir(model_dir, overwrite=True)
+    for name in ("valid_nll.jsonl", "snapshot.json"):
+        (run / name).unlink(missing_ok=True)
     shutil.copy2(run / "joey.yaml", model_dir / "config.yaml")
     get_logger("", log_file=str(model_dir / "train.log"))
     if a.match_tmt:
         match_tmt(prep)
     rec = {"valid_nll": {}, "valid_s": 0.0, "match_tmt": a.match_tmt, "threads": torch.get_num_threads()}
     minutes = prep["max_minutes"]
+    clock = {"start": None, "snapshot": a.snapshot_minutes * 60 if a.snapshot_minutes > 0 else None}
 
     def valid_nll(model, data, args):
         loss_function = model._loss_function
@@ -352,8 +360,31 @@ def train(a):
     def _validate(self, valid_data):
         start = time.time()
         validate(self, valid_data)
-        rec["valid_nll"][str(self.stats.steps)] = valid_nll(self.model, valid_data, self.dev_cfg)
+        nll = valid_nll(self.model, valid_data, self.dev_cfg)
+        rec["valid_nll"][str(self.stats.steps)] = nll
         rec["valid_s"] += time.time() - start
+        with open(run / "valid_nll.jsonl", "a") as f:
+            f.write(json.dumps({"update": self.stats.steps, "nll": nll,
+                                "elapsed_s": round(time.time() - clock["start"], 1)}) + "\n")
+
+    train_step = training.TrainManager._train_step
+
+    def _train_step(self, batch):
+        # Runs before the optimizer step: the model is that of self.stats.steps updates.
+        if clock["snapshot"] is not None and time.time() - clock["start"] >= clock["snapshot"]:
+            clock["snapshot"] = None
+            wall = time.time() - clock["start"]
+            tmp = model_dir / "snapshot.ckpt.tmp"
+            torch.save({"model_state": self.model.state_dict()}, tmp)
+            tmp.rename(model_dir / "snapshot.ckpt")
+            snap = {"updates": self.stats.steps, "tgt_tokens": self.stats.total_tokens,
+                    "train_wall_s": wall, "valid_s": rec["valid_s"], "threads": torch.get_num_threads(),
+                    "tokens_per_s": self.stats.total_tokens / (wall - rec["valid_s"])}
+            (run / "snapshot.json.tmp").write_text(json.dumps(snap, indent=1))
+            (run / "snapshot.json.tmp").rename(run / "snapshot.json")
+            if a.snapshot_threads > 0:
+                torch.set_num_threads(a.snapshot_threads)
+        return train_step(self, batch)
 
     def budget(*_):
         raise KeyboardInterrupt  # JoeyNMT stops and saves a checkpoint
@@ -362,7 +393,7 @@ def train(a):
         if minutes > 0:
             signal.signal(signal.SIGALRM, budget)
             signal.setitimer(signal.ITIMER_REAL, minutes * 60)
-        start = time.time()
+        start = clock["start"] = time.time()
         try:
             train_and_validate(self, train_data, valid_data)
         finally:
@@ -372,6 +403,7 @@ def train(a):
 
     training.TrainManager._validate = _validate
     training.TrainManager.train_and_validate = _train_and_validate
+    training.TrainManager._train_step = _train_step
     training.train(rank=0, world_size=None, cfg=cfg, skip_test=True)
     train_s = rec["train_wall_s"] - rec["valid_s"]
     rec["tokens_per_s"] = rec["tgt_tokens"] / train_s if train_s > 0 else None
@@ -390,17 +422,19 @@ def result(a):
     prep, tr, tl = (json.loads((run / f"{n}.json").read_text()) for n in ("prepare", "train", "translate"))
     score = lambda name: {r["name"]: r["score"] for r in json.loads((run / name).read_text())}
     cased, lc = score("bleu.json"), score("bleu_tok_lc.json")
+    # With a snapshot, the translated model, its updates and its speed are those of the snapshot.
+    at = json.loads((run / "snapshot.json").read_text()) if (run / "snapshot.json").is_file() else tr
     r = {"valid_nll": {k: round(v, 4) for k, v in tr["valid_nll"].items()},
          "valid_bleu_greedy": tr["valid_bleu_greedy"],
-         "tokens_per_s": round(tr["tokens_per_s"], 1), "train_wall_s": round(tr["train_wall_s"], 1),
-         "valid_s": round(tr["valid_s"], 1), "wall_s": round(time.time() - a.start, 1),
-         "updates": tr["updates"], "epochs": tr["epochs"],
+         "tokens_per_s": round(at["tokens_per_s"], 1), "train_wall_s": round(at["train_wall_s"], 1),
+         "valid_s": round(at["valid_s"], 1), "wall_s": round(time.time() - a.start, 1),
+         "updates": at["updates"], "final_updates": tr["updates"], "epochs": tr["epochs"],
          "bleu": cased["BLEU"], "bleu_tok_lc": lc["BLEU"], "chrf2": cased["chrF2"],
          "chrf2_tok_lc": lc["chrF2"], "test_lines": prep["test_pairs"], "translate_s": tl["ms"] / 1000,
          "tmt_mean_tgt_per_batch": round(prep["tmt"]["mean_tgt_tokens"], 1),
          "joey_batch_size": prep["joey"]["batch_size"],
          "joey_mean_tgt_per_batch": round(prep["joey"]["mean_tgt_tokens"], 1),
-         "match_tmt": tr["match_tmt"], "threads": tr["threads"],
+         "match_tmt": tr["match_tmt"], "threads": at["threads"],
          "versions": {p: version(p) for p in ("joeynmt", "torch", "sentencepiece", "protobuf", "numpy")}}
     print("RESULT " + json.dumps(r))
 
@@ -423,6 +457,8 @@ def main():
     p = sub.add_parser("train")
     p.add_argument("run")
     p.add_argument("--match-tmt", action="store_true")
+    p.add_argument("--snapshot-minutes", type=float, default=0.0)
+    p.add_argument("--snapshot-threads", type=int, default=0)
     p = sub.add_parser("result")
     p.add_argument("run")
     p.add_argument("--start", type=float, required=True)

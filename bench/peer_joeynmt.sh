@@ -23,6 +23,10 @@
 #                        dropout, no dropout inside the feed-forward, LayerNorm eps 1e-5, noam
 #                        step k (not k - 1), q/k/v init gain (see bench/peer_joeynmt.py)
 #   --threads N          torch CPU threads (default: torch's default)
+#   --snapshot-minutes M  translate the model as it was after M minutes of training, while
+#                        training goes on (to --max-updates, or --minutes), for a per-update curve
+#                        longer than the time compared; its updates and tokens/s are the RESULT's
+#   --snapshot-threads N  torch CPU threads after the snapshot (e.g. once a peer beside it is done)
 #   --device cpu|cuda    (default cpu)
 #   --valid-size N, --test-size N   only the first N valid / test pairs (smoke tests)
 #
@@ -39,7 +43,7 @@ usage() { sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "peer_joeynmt.sh: $*" >&2; exit 2; }
 
 run="" config="$root/configs/multi30k_en_de.yaml" spm="$root/runs/m30k/data/spm.model" data=""
-threads="" match=() prep=()
+threads="" match=() prep=() snap=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --run-dir) run="$2"; shift ;;
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
     --set) prep+=(--set "$2"); shift ;;
     --batch-size|--init|--device|--valid-size|--test-size) prep+=("$1" "$2"); shift ;;
     --match-tmt) match=(--match-tmt) ;;
+    --snapshot-minutes|--snapshot-threads) snap+=("$1" "$2"); shift ;;
     --threads) threads="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -91,12 +96,25 @@ run=$(cd "$run" && pwd)
 "$py" -m pip freeze > "$run/pip-freeze.txt"
 helper="$root/bench/peer_joeynmt.py"
 "$py" "$helper" prepare "$run" --config "$config" --spm "$spm" --data "$data" "${prep[@]}"
-"$py" "$helper" train "$run" "${match[@]}"
+joey_cfg="$run/joey.yaml"
+if [ ${#snap[@]} -eq 0 ]; then
+  "$py" "$helper" train "$run" "${match[@]}"
+else  # translate the snapshot as soon as it is there; the last checkpoint is not translated
+  "$py" "$helper" train "$run" "${match[@]}" "${snap[@]}" &
+  train_pid=$!
+  trap 'kill $train_pid 2>/dev/null || true' EXIT
+  while [ ! -f "$run/snapshot.json" ] && kill -0 $train_pid 2>/dev/null; do sleep 5; done
+  [ -f "$run/snapshot.json" ] || { wait $train_pid || true; die "training ended before the snapshot"; }
+  joey_cfg="$run/joey_snapshot.yaml"
+  sed "s#^\(  load_model: \).*#\1$run/model/snapshot.ckpt#" "$run/joey.yaml" > "$joey_cfg"
+  grep -q "load_model: $run/model/snapshot.ckpt\$" "$joey_cfg" || die "could not point $joey_cfg at the snapshot"
+fi
 
-# Translate test 2016 with the last checkpoint (beam and alpha from the tmt config) and score it.
+# Translate test 2016 with the last checkpoint or the snapshot (beam and alpha from the tmt
+# config) and score it.
 t0=$(date +%s%N)
 # (to stdout: with -o, JoeyNMT 2.3.0 fails on args.n_best, prediction.py line 630)
-"$py" -m joeynmt translate "$run/joey.yaml" < "$run/data/test.en" > "$run/test.hyp" 2> "$run/translate.log" ||
+"$py" -m joeynmt translate "$joey_cfg" < "$run/data/test.en" > "$run/test.hyp" 2> "$run/translate.log" ||
   { tail -n 20 "$run/translate.log" >&2; die "JoeyNMT translate failed (log: $run/translate.log)"; }
 echo "{\"ms\": $(( ($(date +%s%N) - t0) / 1000000 ))}" > "$run/translate.json"
 n=$(wc -l < "$run/data/test.en")
@@ -104,4 +122,7 @@ zcat -f "$tok_ref" | sed -n "1,${n}p" > "$run/test.ref.tok.lc"
 "$tmt" bleu "$run/data/test.de" -i "$run/test.hyp" --metrics bleu,chrf -f json > "$run/bleu.json"
 "$tmt" bleu "$run/test.ref.tok.lc" -i "$run/test.hyp" --tokenize 13a --lowercase --metrics bleu,chrf \
   -f json > "$run/bleu_tok_lc.json"
+if [ ${#snap[@]} -gt 0 ]; then
+  wait $train_pid || die "JoeyNMT training failed after the snapshot (log: $run/model/train.log)"
+fi
 "$py" "$helper" result "$run" --start "$start" | tee "$run/result.txt"

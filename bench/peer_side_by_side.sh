@@ -4,9 +4,13 @@
 # pieces), validation every 500 updates, the same wall-clock budget; then both translate test
 # 2016 (beam 4, alpha 0.6) with their last checkpoint and are scored by tmt bleu.
 #
-#   bench/peer_side_by_side.sh [--minutes M] [--run-dir DIR] [--config YAML] [--tmt BIN] [--match-tmt]
+#   bench/peer_side_by_side.sh [--minutes M] [--curve-updates U] [--run-dir DIR] [--config YAML]
+#                              [--tmt BIN] [--match-tmt]
 #
 #   --minutes M    training wall time of each (default 20)
+#   --curve-updates U  JoeyNMT, slower, goes on training after M minutes up to update U, on both
+#                  cores once tmt is done, for the per-update curve; its model at M minutes is the
+#                  one translated (bench/peer_joeynmt.sh --snapshot-minutes). tmt is not extended.
 #   --run-dir DIR  default runs/peer_side_by_side (DIR/tmt, DIR/joeynmt; started afresh)
 #   --config YAML  default configs/multi30k_en_de.yaml
 #   --tmt BIN      default build/tmt
@@ -23,9 +27,11 @@ run="$root/runs/peer_side_by_side"
 config="$root/configs/multi30k_en_de.yaml"
 tmt="$root/build/tmt"
 match=()
+curve_updates=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="$2"; shift ;;
+    --curve-updates) curve_updates="$2"; shift ;;
     --run-dir) run="$2"; shift ;;
     --config) config="$2"; shift ;;
     --tmt) tmt="$2"; shift ;;
@@ -35,6 +41,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+joey_budget=(--minutes "$minutes")
+if [ -n "$curve_updates" ]; then
+  joey_budget=(--minutes 0 --max-updates "$curve_updates" --snapshot-minutes "$minutes" --snapshot-threads "$(nproc)")
+fi
 prepared="$root/runs/m30k/data"
 [ -f "$prepared/spm.model" ] || { echo "peer_side_by_side.sh: no $prepared/spm.model (see --help)" >&2; exit 2; }
 data="$root/data/multi30k"
@@ -48,13 +58,13 @@ OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$tmt" train -c "$config" --run-dir "$r
   --set train.valid_bleu=false --set train.best_metric=nll > "$run/tmt.log" 2>&1 &
 tmt_pid=$!
 "$root/bench/peer_joeynmt.sh" --run-dir "$run/joeynmt" --config "$config" --spm "$prepared/spm.model" \
-  --data "$data" --minutes "$minutes" --valid-every 500 --set train.valid_bleu=false --threads 1 "${match[@]}" \
+  --data "$data" "${joey_budget[@]}" --valid-every 500 --set train.valid_bleu=false --threads 1 "${match[@]}" \
   > "$run/joeynmt.log" 2>&1 &
 joey_pid=$!
-status=0
-wait $tmt_pid || { echo "peer_side_by_side.sh: tmt failed (log: $run/tmt.log)" >&2; status=1; }
-wait $joey_pid || { echo "peer_side_by_side.sh: JoeyNMT failed (log: $run/joeynmt.log)" >&2; status=1; }
-[ $status -eq 0 ] || exit $status
+if ! wait $tmt_pid; then
+  kill $joey_pid 2>/dev/null || true
+  echo "peer_side_by_side.sh: tmt failed (log: $run/tmt.log)" >&2; exit 1
+fi
 
 # tmt's test translation and scores (JoeyNMT's are in its RESULT line).
 zcat -f "$data/test_2016_flickr.en.gz" > "$run/test.en"
@@ -64,6 +74,7 @@ OPENBLAS_NUM_THREADS=1 "$tmt" translate --checkpoint "$run/tmt/checkpoint_last.p
   -i "$run/test.en" -o "$run/tmt.hyp" 2> "$run/tmt_translate.log"
 "$tmt" bleu "$run/test.de" -i "$run/tmt.hyp" -m bleu,chrf -f json > "$run/tmt_bleu.json"
 "$tmt" bleu "$run/test.tok.de" -i "$run/tmt.hyp" --tokenize 13a --lowercase -f json > "$run/tmt_bleu_tok_lc.json"
+wait $joey_pid || { echo "peer_side_by_side.sh: JoeyNMT failed (log: $run/joeynmt.log)" >&2; exit 1; }
 
 python3 - "$run" "$minutes" <<'PY'
 import json, sys
