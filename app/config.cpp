@@ -126,6 +126,7 @@ bool parse(const std::string& text, bool& value) {
 std::vector<InitScheme> all(InitScheme) { return {InitScheme::annotated, InitScheme::fairseq}; }
 std::vector<DataKind> all(DataKind) { return {DataKind::copy, DataKind::parallel}; }
 std::vector<SubwordModel> all(SubwordModel) { return {SubwordModel::bpe, SubwordModel::unigram}; }
+std::vector<Batching> all(Batching) { return {Batching::fixed, Batching::pool, Batching::random}; }
 std::vector<SmoothingVariant> all(SmoothingVariant) {
   return {SmoothingVariant::annotated, SmoothingVariant::others, SmoothingVariant::uniform};
 }
@@ -287,6 +288,11 @@ std::vector<Field> fields(Config& c) {
       scalar("data", "max_ratio", d.max_ratio, "... and those whose length ratio exceeds this"),
       scalar("data", "skip_invalid", d.skip_invalid, "invalid UTF-8 is an error; true: skip such pairs and count them"),
       scalar("data", "max_tokens", d.max_tokens, "padded source + target positions per batch"),
+      scalar("data", "batching", d.batching,
+             "fixed: batches planned once over the length-sorted corpus, their order shuffled each epoch "
+             "(fairseq); pool: each epoch, shuffled pairs length-sorted in pools of pool_batches batches "
+             "(Marian's maxi-batch); random: each epoch, shuffled pairs unsorted (JoeyNMT; much padding)"),
+      scalar("data", "pool_batches", d.pool_batches, "batching pool: the batches' worth of tokens a pool holds"),
       scalar("data", "prefetch", d.prefetch, "batches assembled ahead on a background thread"),
       scalar("train", "seed", t.seed, "seeds parameters, dropout, SentencePiece and batch order"),
       scalar("train", "max_updates", t.max_updates, "stop after this many updates (paper base: 100k)"),

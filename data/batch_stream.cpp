@@ -5,8 +5,11 @@
 namespace tmt {
 
 CorpusStream::CorpusStream(const ParallelCorpus& corpus, int64_t max_tokens, uint64_t seed, int64_t prefetch,
-                           const torch::Tensor& start, bool pin_memory)
-    : corpus_(corpus), batcher_(make_batcher(corpus, max_tokens, seed)), prefetch_(prefetch), pin_memory_(pin_memory) {
+                           const torch::Tensor& start, bool pin_memory, Batching batching, int64_t pool_batches)
+    : corpus_(corpus),
+      batcher_(make_batcher(corpus, max_tokens, seed, batching, pool_batches)),
+      prefetch_(prefetch),
+      pin_memory_(pin_memory) {
   if (corpus_.size() == 0) throw std::invalid_argument("corpus '" + corpus_.path() + "' has no sentence pairs");
   if (start.defined()) seek(start);
 }
@@ -18,10 +21,11 @@ void CorpusStream::seek(const torch::Tensor& state) {
   }
   const int64_t epoch = state[0].item<int64_t>();
   const int64_t index = state[1].item<int64_t>();
-  if (epoch < 0 || index < 0 || index > batcher_.num_batches()) {
+  const int64_t batches = epoch < 0 ? 0 : static_cast<int64_t>(batcher_.epoch_batches(epoch).size());
+  if (epoch < 0 || index < 0 || index > batches) {
     throw std::invalid_argument("data position [" + std::to_string(epoch) + ", " + std::to_string(index) +
-                                "] does not fit this corpus's " + std::to_string(batcher_.num_batches()) +
-                                " batches per epoch");
+                                "] does not fit this corpus's " + std::to_string(batches) +
+                                " batches in that epoch");
   }
   prefetcher_.reset();  // stops the thread; the next next() starts one from here
   next_epoch_ = epoch;

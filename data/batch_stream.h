@@ -30,10 +30,11 @@ class BatchStream {
 class CorpusStream : public BatchStream {
  public:
   /// `corpus` must outlive the stream. `start` is a state() to continue from (undefined: the
-  /// first batch of epoch 0). `pin_memory` pins batches for fast copies to a GPU. The
-  /// background thread starts with the first next().
+  /// first batch of epoch 0). `pin_memory` pins batches for fast copies to a GPU. `batching` and
+  /// `pool_batches` as in TokenBatcher. The background thread starts with the first next().
   CorpusStream(const ParallelCorpus& corpus, int64_t max_tokens, uint64_t seed, int64_t prefetch,
-               const torch::Tensor& start = {}, bool pin_memory = false);
+               const torch::Tensor& start = {}, bool pin_memory = false, Batching batching = Batching::fixed,
+               int64_t pool_batches = 100);
   Batch next() override;
   /// [epoch, index] int64 of the next batch to train on.
   torch::Tensor state() const override;

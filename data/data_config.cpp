@@ -44,6 +44,7 @@ void DataConfig::validate() const {
     throw std::invalid_argument(s.str());
   }
   require_at_least("max_tokens", max_tokens, 1);
+  require_at_least("pool_batches", pool_batches, 1);
   require_at_least("prefetch", prefetch, 1);
   if (kind == DataKind::copy) return;
   require_set("dir", dir, "for data.kind 'parallel' (the folder holding the corpus files)");
@@ -59,5 +60,14 @@ void DataConfig::validate() const {
 const char* to_string(DataKind k) { return k == DataKind::copy ? "copy" : "parallel"; }
 
 const char* to_string(SubwordModel m) { return m == SubwordModel::bpe ? "bpe" : "unigram"; }
+
+const char* to_string(Batching b) {
+  switch (b) {
+    case Batching::fixed: return "fixed";
+    case Batching::pool: return "pool";
+    case Batching::random: return "random";
+  }
+  return "?";
+}
 
 }  // namespace tmt

@@ -14,6 +14,9 @@ enum class DataKind { copy, parallel };
 /// SentencePiece's segmentation algorithm.
 enum class SubwordModel { bpe, unigram };
 
+/// How training pairs are grouped into batches (see TokenBatcher).
+enum class Batching { fixed, pool, random };
+
 /// Data settings. The copy task uses vocab_size, seq_len, batch_size and valid_size; parallel
 /// corpora use vocab_size and the keys below them.
 struct DataConfig {
@@ -40,6 +43,10 @@ struct DataConfig {
   double max_ratio = 3.0;                    // ... or whose length ratio exceeds this
   bool skip_invalid = false;                 // skip (and count) lines that are not UTF-8 instead of failing
   int64_t max_tokens = 4096;                 // padded source + target positions per batch
+  Batching batching = Batching::fixed;       // fixed: planned once over the length-sorted corpus (fairseq);
+                                             // pool: re-planned each epoch in length-sorted pools (Marian,
+                                             // OpenNMT); random: each epoch, unsorted (JoeyNMT)
+  int64_t pool_batches = 100;                // batching pool: a pool holds about this many batches' tokens
   int64_t prefetch = 4;                      // batches prepared ahead on a background thread
 
   void validate() const;
@@ -47,5 +54,6 @@ struct DataConfig {
 
 const char* to_string(DataKind k);
 const char* to_string(SubwordModel m);
+const char* to_string(Batching b);
 
 }  // namespace tmt

@@ -123,7 +123,8 @@ class TranslationTask : public Task {
     valid_ = std::make_unique<ParallelCorpus>(split_path(data_dir_, "valid"), spm_.size(), spm_.hash(), spm_.path());
     TrainingData data;
     auto stream = std::make_unique<CorpusStream>(*train_, config_.max_tokens, seed, config_.prefetch,
-                                                 torch::Tensor(), pin_memory);
+                                                 torch::Tensor(), pin_memory, config_.batching,
+                                                 config_.pool_batches);
     for (const BatchIndices& indices : make_batcher(*valid_, config_.max_tokens, seed).epoch_batches(0)) {
       data.valid.batches.push_back(make_batch(*valid_, indices));
       for (const int64_t i : indices) {
@@ -137,7 +138,8 @@ class TranslationTask : public Task {
     summary.setf(std::ios::fixed);
     summary.precision(1);
     summary << "train: " << train_->size() << " pairs in " << stream->batcher().num_batches() << " batches of <= "
-            << config_.max_tokens << " tokens, padding " << 100.0 * stream->batcher().padding_fraction()
+            << config_.max_tokens << " tokens (batching " << to_string(config_.batching) << "), padding "
+            << 100.0 * stream->batcher().padding_fraction()
             << "%; valid: " << valid_->size() << " pairs";
     data.summary = summary.str();
     data.stream = std::move(stream);

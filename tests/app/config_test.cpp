@@ -66,6 +66,8 @@ Config unusual_config() {
   c.data.max_ratio = 1.5;
   c.data.skip_invalid = true;
   c.data.max_tokens = 1234;
+  c.data.batching = Batching::pool;
+  c.data.pool_batches = 7;
   c.data.prefetch = 2;
   c.train.seed = std::numeric_limits<uint64_t>::max();
   c.train.max_updates = 1234;
@@ -150,7 +152,7 @@ std::vector<std::string> key_names() {
 
 TEST(ConfigKeyTest, EachKeyHasHelpAndItsOwnMemberInDeclarationOrder) {
   const std::vector<ConfigKey> keys = config_keys();
-  ASSERT_EQ(keys.size(), 67u);
+  ASSERT_EQ(keys.size(), 69u);
   for (size_t i = 0; i < keys.size(); ++i) {
     SCOPED_TRACE(keys[i].name);
     EXPECT_FALSE(keys[i].help.empty());
@@ -408,6 +410,8 @@ TEST(ConfigErrorTest, EnumListsItsValues) {
             "x.yaml:2:14: train.loss_form: expected one of kl, ce, found 'KL'");
   EXPECT_EQ(parse_error("data:\n  kind: wmt\n"),
             "x.yaml:2:9: data.kind: expected one of copy, parallel, found 'wmt'");
+  EXPECT_EQ(parse_error("data:\n  batching: sorted\n"),
+            "x.yaml:2:13: data.batching: expected one of fixed, pool, random, found 'sorted'");
 }
 
 TEST(ConfigErrorTest, ClassWeightsMustBeAListOfNumbers) {
@@ -480,6 +484,9 @@ TEST(ConfigValidateTest, DataRangesHoldForEveryKind) {
     EXPECT_EQ(error_of([&] { d.validate(); }), "data.max_ratio must be a finite number >= 1, got 0.5")
         << to_string(kind);
     d.max_ratio = 3.0;
+    d.pool_batches = 0;
+    EXPECT_EQ(error_of([&] { d.validate(); }), "data.pool_batches must be >= 1, got 0") << to_string(kind);
+    d.pool_batches = 100;
     EXPECT_NO_THROW(d.validate()) << to_string(kind);
   }
 }

@@ -76,6 +76,20 @@ TEST(CorpusStream, StateAtTheEndOfAnEpochContinuesWithTheNext) {
   expect_same_batch(resumed.next(), expected, "first batch of epoch 1");
 }
 
+TEST(CorpusStream, PoolAndRandomBatchingResumeIntoTheSameBatches) {
+  const ParallelCorpus corpus(write_small_corpus("stream_pool.bin"), kVocab, 0x1234, "spm.model");
+  for (const Batching batching : {Batching::pool, Batching::random}) {
+    CorpusStream stream(corpus, 24, 3, 2, {}, false, batching, /*pool_batches=*/2);
+    const int64_t per_epoch = stream.batcher().num_batches();
+    for (int64_t i = 0; i < per_epoch + 1; ++i) stream.next();  // into epoch 1, re-planned
+    CorpusStream resumed(corpus, 24, 3, 1, stream.state(), false, batching, 2);
+    for (int64_t i = 0; i < 2 * per_epoch; ++i) {
+      expect_same_batch(resumed.next(), stream.next(), std::string(to_string(batching)) + " batch " +
+                                                           std::to_string(i) + " after resuming");
+    }
+  }
+}
+
 TEST(CorpusStream, RefusesAPositionThatDoesNotFit) {
   const ParallelCorpus corpus(write_small_corpus("stream_bad.bin"), kVocab, 0x1234, "spm.model");
   const int64_t per_epoch = CorpusStream(corpus, 24, 5, 1).batcher().num_batches();
