@@ -49,7 +49,7 @@ std::string BlasInfo::describe(const CpuFeatures& cpu) const {
   if (!openblas) return "not OpenBLAS (LibTorch's own BLAS, e.g. MKL)";
   // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21"
   std::string name = config.substr(0, config.find(' ', config.find(' ') + 1));
-  std::string text = name + " core " + core + " (" + origin + "), " + std::to_string(threads) + " threads";
+  std::string text = name + " core " + core + " (" + origin + "), " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
   const std::string better = better_openblas_core(core, cpu);
   if (!better.empty()) text += " -- generic kernels on a CPU that can run " + better + "'s, several times slower";
   const std::string wider = wider_openblas_core(core, cpu);

@@ -68,6 +68,9 @@ TEST(CpuBlas, DescriptionWarnsOfUnusedKernelsButNotOfTheRightOnes) {
             "OpenBLAS 0.3.21 core Cooperlake (detected), 2 threads");
   EXPECT_EQ(openblas_with_core("Zen", "detected").describe(avx2(/*amd=*/true)),
             "OpenBLAS 0.3.21 core Zen (detected), 2 threads");
+  BlasInfo one = openblas_with_core("Zen", "detected");
+  one.threads = 1;
+  EXPECT_EQ(one.describe(avx2(/*amd=*/true)), "OpenBLAS 0.3.21 core Zen (detected), 1 thread");
 }
 
 TEST(CpuBlas, FloatProductsAgreeWithDouble) {
