@@ -304,6 +304,9 @@ std::vector<Field> fields(Config& c) {
       scalar("train", "lr_factor", t.lr_factor,
              "lr = lr_factor * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), as in the paper"),
       scalar("train", "warmup_updates", t.warmup_updates, "paper: 4000"),
+      scalar("train", "cooldown", t.cooldown,
+             "the last fraction of the budget (max_updates, or max_minutes when it ends first) brings "
+             "the lr linearly down to 0; 0: off (paper)"),
       scalar("train", "adam_beta1", t.adam_beta1, "paper: 0.9"),
       scalar("train", "adam_beta2", t.adam_beta2, "paper: 0.98"),
       scalar("train", "adam_eps", t.adam_eps, "paper: 1e-9"),

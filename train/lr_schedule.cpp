@@ -14,4 +14,9 @@ double noam_rate(int64_t step, int64_t d_model, int64_t warmup, double factor) {
          std::min(std::pow(s, -0.5), s * std::pow(static_cast<double>(warmup), -1.5));
 }
 
+double cooldown_scale(double progress, double cooldown) {
+  if (cooldown <= 0.0) return 1.0;
+  return std::clamp((1.0 - progress) / cooldown, 0.0, 1.0);
+}
+
 }  // namespace tmt

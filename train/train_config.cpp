@@ -40,6 +40,7 @@ void TrainConfig::validate() const {
   if (warmup_updates < 1) {
     fail("train.warmup_updates must be >= 1, got " + std::to_string(warmup_updates));
   }
+  if (!(cooldown >= 0.0 && cooldown <= 1.0)) fail("train.cooldown must be in [0, 1] (0: off), got " + str(cooldown));
   if (!(adam_beta1 >= 0.0 && adam_beta1 < 1.0)) {
     fail("train.adam_beta1 must be in [0, 1), got " + str(adam_beta1));
   }

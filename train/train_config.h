@@ -53,6 +53,7 @@ struct TrainConfig {
   int64_t update_freq = 1;         // batches accumulated into one update (paper: ~25k+25k tokens per update)
   double lr_factor = 1.0;          // lr = factor * d_model^-0.5 * min(step^-0.5, step*warmup^-1.5)
   int64_t warmup_updates = 4000;   // paper: 4000
+  double cooldown = 0.0;           // last fraction of the budget (max_updates or max_minutes) taking the lr to 0; 0: none (paper)
   double adam_beta1 = 0.9;         // paper: 0.9
   double adam_beta2 = 0.98;        // paper: 0.98
   double adam_eps = 1e-9;          // paper: 1e-9

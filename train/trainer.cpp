@@ -38,7 +38,8 @@ Trainer::Trainer(Transformer model, const TrainConfig& config, const torch::Devi
 UpdateStats Trainer::step(const std::vector<Batch>& batches) {
   TORCH_CHECK(!batches.empty() || communicator_ != nullptr, "an update needs at least one batch");
   model_->train();
-  const double lr = noam_rate(updates_ + 1, model_->config().d_model, config_.warmup_updates, config_.lr_factor);
+  const double lr =
+      lr_scale_ * noam_rate(updates_ + 1, model_->config().d_model, config_.warmup_updates, config_.lr_factor);
   const int64_t pad = model_->vocab().pad_id;
   UpdateStats s;
   s.lr = lr;

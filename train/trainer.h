@@ -54,6 +54,9 @@ class Trainer {
   /// Continues from a checkpoint: `updates` done, Adam's moments as saved.
   void restore(int64_t updates, const NamedTensors& optimizer_state, const std::string& origin);
 
+  /// Multiplies the schedule's rate of the updates to come (the cool-down's share; 1 by default).
+  void set_lr_scale(double scale) { lr_scale_ = scale; }
+
   int64_t updates() const { return updates_; }
   Transformer& model() { return model_; }
   const torch::Device& device() const { return device_; }
@@ -67,6 +70,7 @@ class Trainer {
   LabelSmoothingLoss criterion_;
   std::unique_ptr<Adam> optimizer_;
   int64_t updates_ = 0;
+  double lr_scale_ = 1.0;
 
   /// Forward pass and criterion over a batch on the training device; a mean divides by `update`.
   LossResult loss_of(const Batch& batch, const Normaliser& update);

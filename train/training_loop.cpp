@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/torch_compat.h"
+#include "train/lr_schedule.h"
 #include "train/run_checkpoints.h"
 #include "train/stop_signals.h"
 
@@ -90,6 +91,12 @@ int TrainingLoop::run() {
   last_save_ = start_;
   interval_start_ = start_;
   last_saved_update_ = last_validated_update_ = trainer_.updates();
+  minutes_spent_ = main_ ? minutes_spent() : 0.0;
+  if (communicator_ != nullptr) {
+    torch::Tensor spent = torch::tensor({minutes_spent_}, torch::kDouble);
+    communicator_->max(spent);
+    minutes_spent_ = spent.item<double>();
+  }
   Stop stop = Stop::none;
   while (stop == Stop::none) {
     if (trainer_.updates() >= tc.max_updates) {
@@ -116,6 +123,7 @@ int TrainingLoop::run() {
       if (i / tc.update_freq == rank) batches.push_back(std::move(batch));
     }
     if (!epochs_done) data_position_ = stream_.state();
+    if (tc.cooldown > 0.0) trainer_.set_lr_scale(cooldown_scale(budget_spent(), tc.cooldown));
     if (window > 0) after_update(trainer_.step(batches));
     stop = agree_on_stop(epochs_done, signals.received() != 0);
   }
@@ -127,18 +135,30 @@ int TrainingLoop::run() {
 
 double TrainingLoop::elapsed() const { return elapsed_before_ + (running_ ? seconds_since(start_) : 0.0); }
 
+double TrainingLoop::minutes_spent() const {
+  return config_.max_minutes > 0 ? elapsed() / (60.0 * config_.max_minutes) : 0.0;
+}
+
+double TrainingLoop::budget_spent() const {
+  return std::max(static_cast<double>(trainer_.updates()) / static_cast<double>(config_.max_updates), minutes_spent_);
+}
+
 // Whether to stop after this update. Rank 0 decides on time and early stopping, any rank may
 // have been signalled; all ranks take the most pressing reason, so they stop together.
 TrainingLoop::Stop TrainingLoop::agree_on_stop(bool epochs_done, bool signalled) {
+  // Only rank 0's clock counts; the others learn the time spent with the stop code.
+  const double spent = main_ ? minutes_spent() : 0.0;
   Stop local = Stop::none;
   if (epochs_done) local = Stop::max_epochs;
-  if (main_ && config_.max_minutes > 0 && elapsed() >= 60.0 * config_.max_minutes) local = Stop::max_minutes;
+  if (spent >= 1.0) local = Stop::max_minutes;
   if (stop_early_) local = Stop::early_stopping;
   if (signalled) local = Stop::signal;
+  minutes_spent_ = spent;
   if (communicator_ == nullptr) return local;
-  torch::Tensor code = torch::tensor({static_cast<int64_t>(local)}, torch::kLong);
-  communicator_->max(code);
-  return static_cast<Stop>(code.item<int64_t>());
+  torch::Tensor agreed = torch::tensor({static_cast<double>(local), spent}, torch::kDouble);
+  communicator_->max(agreed);
+  minutes_spent_ = agreed[1].item<double>();
+  return static_cast<Stop>(static_cast<int64_t>(agreed[0].item<double>()));
 }
 
 void TrainingLoop::after_update(const UpdateStats& s) {

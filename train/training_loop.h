@@ -49,6 +49,11 @@ class TrainingLoop {
   enum class Stop : int64_t { none, max_updates, max_epochs, max_minutes, early_stopping, signal };
 
   double elapsed() const;
+  /// Share of train.max_minutes spent (0 without that limit), by this process's clock.
+  double minutes_spent() const;
+  /// Share of the training budget spent before the next update: of max_updates, or of
+  /// max_minutes as rank 0 last measured it, whichever is larger (the cool-down's progress).
+  double budget_spent() const;
   Stop agree_on_stop(bool epochs_done, bool signalled);
   void after_update(const UpdateStats& s);
   void log_interval();
@@ -74,6 +79,7 @@ class TrainingLoop {
   Clock::time_point last_save_;
   Clock::time_point interval_start_;
   double elapsed_before_ = 0.0;  // training time of earlier runs (and of this one, once it ends)
+  double minutes_spent_ = 0.0;   // share of max_minutes spent, as rank 0 measured it after the last update
   torch::Tensor data_position_;  // where the stream stands after the batches trained on
   int64_t epoch_ = 0;
   int64_t bad_in_row_ = 0;

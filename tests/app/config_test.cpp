@@ -74,6 +74,7 @@ Config unusual_config() {
   c.train.max_epochs = 12;
   c.train.lr_factor = 2.0;
   c.train.warmup_updates = 17;
+  c.train.cooldown = 1.0 / 3.0;
   c.train.adam_beta1 = 0.85;
   c.train.adam_beta2 = 0.995;
   c.train.adam_eps = 1e-8;
@@ -152,7 +153,7 @@ std::vector<std::string> key_names() {
 
 TEST(ConfigKeyTest, EachKeyHasHelpAndItsOwnMemberInDeclarationOrder) {
   const std::vector<ConfigKey> keys = config_keys();
-  ASSERT_EQ(keys.size(), 69u);
+  ASSERT_EQ(keys.size(), 70u);
   for (size_t i = 0; i < keys.size(); ++i) {
     SCOPED_TRACE(keys[i].name);
     EXPECT_FALSE(keys[i].help.empty());
@@ -445,6 +446,8 @@ TEST(ConfigErrorTest, RangeErrorsArePrefixedWithTheOrigin) {
   EXPECT_EQ(parse_error("model:\n  dropout: 1.5\n"), "x.yaml: model.dropout must be in [0, 1), got 1.5");
   EXPECT_EQ(parse_error("data:\n  vocab_size: 2\n"), "x.yaml: data.vocab_size must be >= 3, got 2");
   EXPECT_EQ(parse_error("", {"decode.max_len_a=-1"}), "x.yaml: decode.max_len_a must be >= 0, got -1");
+  EXPECT_EQ(parse_error("train:\n  cooldown: 1.5\n"), "x.yaml: train.cooldown must be in [0, 1] (0: off), got 1.5");
+  EXPECT_EQ(parse_error("", {"train.cooldown=-0.1"}), "x.yaml: train.cooldown must be in [0, 1] (0: off), got -0.1");
   const std::string path = write_temp("range.yaml", "train:\n  warmup_updates: 0\n");
   EXPECT_EQ(error_of([&] { load_config(path); }),
             path + ": train.warmup_updates must be >= 1, got 0");

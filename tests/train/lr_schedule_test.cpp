@@ -25,5 +25,21 @@ TEST(NoamRate, RisesLinearlyThenDecays) {
 
 TEST(NoamRate, RejectsStepZero) { EXPECT_THROW(noam_rate(0, 512, 4000, 1.0), std::invalid_argument); }
 
+TEST(CooldownScale, FallsLinearlyToZeroOverTheLastShareOfTheBudget) {
+  EXPECT_EQ(cooldown_scale(0.0, 0.25), 1.0);
+  EXPECT_EQ(cooldown_scale(0.75, 0.25), 1.0);
+  EXPECT_DOUBLE_EQ(cooldown_scale(0.8, 0.25), 0.8);
+  EXPECT_DOUBLE_EQ(cooldown_scale(0.875, 0.25), 0.5);
+  EXPECT_EQ(cooldown_scale(1.0, 0.25), 0.0);
+  EXPECT_EQ(cooldown_scale(1.5, 0.25), 0.0) << "past the budget (a run that overshot its minutes)";
+  EXPECT_DOUBLE_EQ(cooldown_scale(0.25, 1.0), 0.75) << "cooldown 1: a linear decay over the whole budget";
+}
+
+TEST(CooldownScale, ZeroIsOff) {
+  EXPECT_EQ(cooldown_scale(0.0, 0.0), 1.0);
+  EXPECT_EQ(cooldown_scale(0.99, 0.0), 1.0);
+  EXPECT_EQ(cooldown_scale(1.0, 0.0), 1.0);
+}
+
 }  // namespace
 }  // namespace tmt

@@ -1,6 +1,6 @@
 // The training loop without the binary: state() and restore() continue a run bit for bit, an
-// injected validation drives the best checkpoint and early stopping, and a signal that came
-// before the first update ends the run with nothing saved.
+// injected validation drives the best checkpoint and early stopping, the cool-down follows the
+// budget, and a signal that came before the first update ends the run with nothing saved.
 
 #include "train/training_loop.h"
 
@@ -8,13 +8,17 @@
 #include <signal.h>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "data/copy_stream.h"
 #include "model/checkpoint.h"
+#include "train/lr_schedule.h"
 #include "train/run_checkpoints.h"
 #include "train/stop_signals.h"
 #include "tests/tiny_model.h"
@@ -93,6 +97,52 @@ TEST(TrainingLoop, StateAndRestoreContinueBitIdentically) {
     EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
   }
   EXPECT_TRUE(torch::equal(whole.loop.state().data_position, second.loop.state().data_position));
+}
+
+// Each update's learning rate over the schedule's (log_every 1): the share the cool-down kept.
+std::vector<double> rate_shares(const fs::path& dir, int64_t warmup) {
+  std::vector<double> shares;
+  std::ifstream in(dir / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (!j.contains("lr")) continue;
+    shares.push_back(j["lr"].get<double>() / noam_rate(j["update"].get<int64_t>(), tiny_model().d_model, warmup, 1.0));
+  }
+  return shares;
+}
+
+TEST(TrainingLoop, CooldownTakesTheRateDownOverTheLastShareOfTheUpdates) {
+  const fs::path dir = fresh_dir("cooldown_updates");
+  CopyRun run(dir, 10);
+  run.train.cooldown = 0.4;
+  run.train.log_every = 1;
+  ASSERT_EQ(run.loop.run(), 0);
+  // Update u starts with (u - 1) / 10 of the budget spent: the last 0.4 of it scales the rate
+  // by (1 - spent) / 0.4, from update 8 on.
+  const std::vector<double> expected = {1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25};
+  const std::vector<double> shares = rate_shares(dir, run.train.warmup_updates);
+  ASSERT_EQ(shares.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(shares[i], expected[i], 1e-12) << "update " << i + 1;
+}
+
+TEST(TrainingLoop, CooldownFollowsTheMinutesWhenTheyRunOutFirst) {
+  CopyRun first(fresh_dir("cooldown_minutes_first"), 1);
+  ASSERT_EQ(first.loop.run(), 0);
+  TrainingState state = first.loop.state();
+  state.elapsed_s = 0.9 * 6000.0;  // 90 of the 100 minutes below spent by earlier runs
+
+  const fs::path dir = fresh_dir("cooldown_minutes");
+  CopyRun run(dir, 4);  // updates 2-4 start with at most 3/4 of the updates spent, under 0.9
+  run.train.max_minutes = 100;
+  run.train.cooldown = 0.2;
+  run.train.log_every = 1;
+  load_weights(model_state(*first.model), *run.model, "first run");
+  run.loop.restore(state, "first run");
+  ASSERT_EQ(run.loop.run(), 0);
+  const std::vector<double> shares = rate_shares(dir, run.train.warmup_updates);
+  ASSERT_EQ(shares.size(), 3u);
+  // (1 - 0.9) / 0.2, less the milliseconds this run takes.
+  for (double share : shares) EXPECT_NEAR(share, 0.5, 1e-3);
 }
 
 TEST(TrainingLoop, ValidationKeepsTheBestAndStopsEarly) {
