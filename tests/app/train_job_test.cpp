@@ -32,6 +32,10 @@ TEST(TrainJob, RefusesUnknownCorporaDirectionsAndOptions) {
       {"train_job.sh --corpus multi30k --direction en_fr",
        "train_job.sh: --direction must be en_de or de_en for multi30k, got 'en_fr'\n"},
       {"train_multi30k.sh --minuets 5", "train_job.sh: unknown option '--minuets' (see --help)\n"},
+      {"train_job.sh --corpus tatoeba --tok", "train_job.sh: --tok is for --corpus multi30k --direction en_de\n"},
+      {"train_multi30k.sh --direction de_en --tok",
+       "train_job.sh: --tok is for --corpus multi30k --direction en_de (no " TMT_SOURCE_DIR
+       "/configs/multi30k_de_en_tok.yaml)\n"},
   };
   for (const auto& [command, message] : cases) {
     const std::string line = command;
