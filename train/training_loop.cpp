@@ -91,12 +91,8 @@ int TrainingLoop::run() {
   last_save_ = start_;
   interval_start_ = start_;
   last_saved_update_ = last_validated_update_ = trainer_.updates();
-  minutes_spent_ = main_ ? minutes_spent() : 0.0;
-  if (communicator_ != nullptr) {
-    torch::Tensor spent = torch::tensor({minutes_spent_}, torch::kDouble);
-    communicator_->max(spent);
-    minutes_spent_ = spent.item<double>();
-  }
+  // Every rank restored the same training time: the cool-down's clock until the first update.
+  minutes_spent_ = tc.max_minutes > 0 ? elapsed_before_ / (60.0 * tc.max_minutes) : 0.0;
   Stop stop = Stop::none;
   while (stop == Stop::none) {
     if (trainer_.updates() >= tc.max_updates) {
