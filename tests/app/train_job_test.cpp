@@ -1,9 +1,11 @@
 // scripts/train_job.sh and scripts/train_multi30k.sh refuse what they cannot run before they
 // touch data or runs: unknown corpora, directions and options, each with exit status 2.
+// scripts/average_recent.sh picks the checkpoints the job averages.
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -53,6 +55,46 @@ TEST(TrainJob, HelpDescribesTheOptions) {
   const Result main_job = run_script("train_multi30k.sh", "--help");
   EXPECT_EQ(main_job.exit_code, 0);
   EXPECT_NE(main_job.out.find("scripts/train_job.sh --corpus multi30k"), std::string::npos) << main_job.out;
+}
+
+// What scripts/average_recent.sh asks of tmt, for a run holding (empty) checkpoint_<u>.pt for u
+// = every, 2 * every, ..., last and the given config.yaml ("": none); a stand-in tmt prints its
+// arguments.
+Result average_recent(int every, int last, const std::string& config) {
+  const fs::path dir = scratch("average_recent");
+  fs::create_directories(dir / "run");
+  for (int u = every; u <= last; u += every) std::ofstream(dir / "run" / ("checkpoint_" + std::to_string(u) + ".pt"));
+  if (!config.empty()) std::ofstream(dir / "run" / "config.yaml") << config;
+  std::ofstream(dir / "tmt") << "#!/bin/sh\necho \"$*\"\n";
+  fs::permissions(dir / "tmt", fs::perms::owner_exec, fs::perm_options::add);
+  return run_command(dir, "'" TMT_SOURCE_DIR "/scripts/average_recent.sh' --tmt ./tmt run");
+}
+
+TEST(AverageRecent, AveragesUpToFiveCheckpointsOfTheLastQuarter) {
+  const std::string no_cooldown = "model:\n  cooldown: 0.5\ntrain:\n  seed: 1\n  cooldown: 0.0\n";
+  Result r = average_recent(250, 2000, no_cooldown);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "average run/checkpoint_1500.pt run/checkpoint_1750.pt run/checkpoint_2000.pt -o run/checkpoint_avg.pt\n");
+  r = average_recent(250, 10000, no_cooldown);
+  EXPECT_EQ(r.out,
+            "average run/checkpoint_9000.pt run/checkpoint_9250.pt run/checkpoint_9500.pt run/checkpoint_9750.pt "
+            "run/checkpoint_10000.pt -o run/checkpoint_avg.pt\n");
+  r = average_recent(250, 1000, "");  // no config.yaml: no cool-down to read
+  EXPECT_EQ(r.out, "average run/checkpoint_750.pt run/checkpoint_1000.pt -o run/checkpoint_avg.pt\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(AverageRecent, KeepsTheLastCheckpointAloneAfterACooldown) {
+  const Result r = average_recent(250, 10000, "train:\n  seed: 1\n  cooldown: 0.3\ndecode:\n  beam_size: 4\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "average run/checkpoint_10000.pt -o run/checkpoint_avg.pt\n");
+  EXPECT_EQ(r.err, "average_recent.sh: train.cooldown 0.3: the last checkpoint alone, run/checkpoint_10000.pt\n");
+}
+
+TEST(AverageRecent, RefusesARunWithoutCheckpoints) {
+  const Result r = average_recent(250, 0, "");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "average_recent.sh: no checkpoint_<update>.pt in 'run'\n");
 }
 
 }  // namespace
