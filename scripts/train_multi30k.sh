@@ -6,7 +6,8 @@
 #
 # scripts/train_job.sh --corpus multi30k with the same options (see its --help): prepare, train
 # for --minutes (default 60; resumes when the run directory has checkpoints), average the last
-# quarter's checkpoints (the last alone after a cool-down), BLEU and chrF on test 2016 (13a cased and tokenised-lowercased), plots;
+# quarter's checkpoints (the last alone after a cool-down), BLEU and chrF on test 2016 (13a
+# cased and tokenised-lowercased), plots;
 # --tok trains and scores on the literature's tokenised, lowercased text (configs/multi30k_en_de_tok.yaml).
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;; esac
