@@ -2,7 +2,7 @@
 # A corpus from data to BLEU in one command (scripts/train_multi30k.sh is the newcomer's job).
 #
 #   scripts/train_job.sh --corpus multi30k|tatoeba [--from DIR] [--minutes N] [--direction D]
-#                        [--tok] [--run-dir DIR] [--tmt BIN]
+#                        [--tok] [--data DIR] [--run-dir DIR] [--tmt BIN] [--set KEY=VALUE]...
 #
 #   --corpus       multi30k: test 2016 (configs/multi30k_<direction>.yaml);
 #                  tatoeba: Tatoeba De->En, its test split (configs/tatoeba_de_en.yaml)
@@ -14,10 +14,14 @@
 #   --direction    multi30k: en_de (default) or de_en; tatoeba: de_en only
 #   --tok          multi30k en_de: train and score on the literature's tokenised, lowercased
 #                  text (tok/, configs/multi30k_en_de_tok.yaml), so BLEU compares with its papers
+#   --data DIR     where the corpus is, or is put (default data/multi30k, data/tatoeba-de-en)
 #   --run-dir DIR  default runs/<corpus>_<direction>, runs/multi30k_en_de_tok with --tok
 #   --tmt BIN      the tmt binary (default build/tmt); build-torch2/tmt (scripts/setup.sh --torch
 #                  pip: LibTorch 2.11 with MKL and oneDNN) trained 1.14x faster on CPU here
 #                  (docs/RESULTS.md) and uses a GPU when there is one
+#   --set KEY=VALUE  a config key for tmt prepare and tmt train (repeatable), e.g.
+#                  --set train.update_freq=2 --set train.cooldown=0.3; give them again when
+#                  resuming (a checkpoint keeps its model section, not the rest)
 #
 # Steps: get the data into data/multi30k, tmt prepare (skipped when already done), tmt train on
 # whatever device is present (train.device auto) for the given time, tmt average of the last
@@ -37,15 +41,28 @@ from=""
 minutes=60
 direction=""
 run=""
+data=""
+sets=()
 while [ $# -gt 0 ]; do
+  case "$1" in
+    --corpus|--from|--minutes|--direction|--data|--run-dir|--tmt|--set)
+      [ $# -ge 2 ] || { echo "train_job.sh: $1 needs a value (see --help)" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --corpus) corpus="$2"; shift ;;
     --from) from="$2"; shift ;;
     --minutes) minutes="$2"; shift ;;
     --direction) direction="$2"; shift ;;
     --tok) tok=_tok ;;
+    --data) data="$2"; shift ;;
     --run-dir) run="$2"; shift ;;
     --tmt) tmt="$2"; shift ;;
+    --set)
+      case "$2" in
+        *=*) sets+=(--set "$2") ;;
+        *) echo "train_job.sh: --set needs KEY=VALUE, got '$2'" >&2; exit 2 ;;
+      esac
+      shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "train_job.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -70,7 +87,7 @@ esac
 config="$root/configs/${corpus}_$direction$tok.yaml"
 [ -f "$config" ] || { echo "train_job.sh: --tok is for --corpus multi30k --direction en_de (no $config)" >&2; exit 2; }
 [ -x "$tmt" ] || { echo "train_job.sh: $tmt not found; run scripts/setup.sh first" >&2; exit 1; }
-data="$root/data/$corpus_name"
+data="${data:-$root/data/$corpus_name}"
 run="${run:-$root/runs/${corpus}_$direction$tok}"
 
 if [ ! -f "$data/train.$src.gz" ] && [ ! -f "$data/train.$src" ]; then
@@ -79,9 +96,10 @@ fi
 train_data="$data"
 [ -n "$tok" ] && train_data="$data/tok"
 if [ ! -f "$run/data/spm.model" ]; then
-  "$tmt" prepare -c "$config" --run-dir "$run" --set data.dir="$train_data"
+  "$tmt" prepare -c "$config" --run-dir "$run" --set data.dir="$train_data" ${sets[@]+"${sets[@]}"}
 fi
-"$tmt" train -c "$config" --run-dir "$run" --set data.dir="$train_data" --set train.max_minutes="$minutes"
+"$tmt" train -c "$config" --run-dir "$run" --set data.dir="$train_data" --set train.max_minutes="$minutes" \
+  ${sets[@]+"${sets[@]}"}
 
 "$here/average_recent.sh" --tmt "$tmt" "$run"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The newcomer's job: Multi30k from data to BLEU in one command.
 #
-#   scripts/train_multi30k.sh [--from DIR] [--minutes N] [--direction en_de|de_en] [--tok] [--run-dir DIR]
-#                             [--tmt BIN]
+#   scripts/train_multi30k.sh [--from DIR] [--minutes N] [--direction en_de|de_en] [--tok] [--data DIR]
+#                             [--run-dir DIR] [--tmt BIN] [--set KEY=VALUE]...
 #
 # scripts/train_job.sh --corpus multi30k with the same options (see its --help): prepare, train
 # for --minutes (default 60; resumes when the run directory has checkpoints), average the last

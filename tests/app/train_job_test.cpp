@@ -1,5 +1,6 @@
 // scripts/train_job.sh and scripts/train_multi30k.sh refuse what they cannot run before they
-// touch data or runs: unknown corpora, directions and options, each with exit status 2.
+// touch data or runs: unknown corpora, directions and options, each with exit status 2; they
+// hand --set KEY=VALUE to tmt prepare and tmt train.
 // scripts/average_recent.sh picks the checkpoints the job averages.
 
 #include <gtest/gtest.h>
@@ -38,6 +39,9 @@ TEST(TrainJob, RefusesUnknownCorporaDirectionsAndOptions) {
       {"train_multi30k.sh --direction de_en --tok",
        "train_job.sh: --tok is for --corpus multi30k --direction en_de (no " TMT_SOURCE_DIR
        "/configs/multi30k_de_en_tok.yaml)\n"},
+      {"train_multi30k.sh --set train.cooldown", "train_job.sh: --set needs KEY=VALUE, got 'train.cooldown'\n"},
+      {"train_multi30k.sh --minutes 5 --set", "train_job.sh: --set needs a value (see --help)\n"},
+      {"train_multi30k.sh --minutes", "train_job.sh: --minutes needs a value (see --help)\n"},
   };
   for (const auto& [command, message] : cases) {
     const std::string line = command;
@@ -55,6 +59,42 @@ TEST(TrainJob, HelpDescribesTheOptions) {
   const Result main_job = run_script("train_multi30k.sh", "--help");
   EXPECT_EQ(main_job.exit_code, 0);
   EXPECT_NE(main_job.out.find("scripts/train_job.sh --corpus multi30k"), std::string::npos) << main_job.out;
+}
+
+// What scripts/train_job.sh ARGS asks of a stand-in tmt that prints its arguments, with the
+// corpus in the scratch folder's data/ (its training file present: nothing is fetched) and the
+// run in run/ (no checkpoints: scripts/average_recent.sh stops the job after tmt train).
+Result train_job_commands(const std::string& train_file, const std::string& args) {
+  const fs::path dir = scratch("train_job_commands");
+  fs::create_directories(dir / "data");
+  fs::create_directories(dir / "run");
+  std::ofstream(dir / "data" / train_file);
+  std::ofstream(dir / "tmt") << "#!/bin/sh\necho \"$*\"\n";
+  fs::permissions(dir / "tmt", fs::perms::owner_exec, fs::perm_options::add);
+  return run_command(dir, "'" TMT_SOURCE_DIR "/scripts/train_job.sh' --tmt ./tmt --data data --run-dir run " + args);
+}
+
+TEST(TrainJob, PassesSetOptionsToPrepareAndTrain) {
+  Result r = train_job_commands("train.en.gz", "--corpus multi30k --minutes 5 --set train.update_freq=2 "
+                                               "--set train.cooldown=0.3");
+  EXPECT_EQ(r.exit_code, 2);
+  const std::string config = TMT_SOURCE_DIR "/configs/multi30k_en_de.yaml";
+  EXPECT_EQ(r.out, "prepare -c " + config +
+                       " --run-dir run --set data.dir=data --set train.update_freq=2 --set train.cooldown=0.3\n"
+                       "train -c " + config +
+                       " --run-dir run --set data.dir=data --set train.max_minutes=5 --set train.update_freq=2 "
+                       "--set train.cooldown=0.3\n");
+  EXPECT_EQ(r.err, "average_recent.sh: no checkpoint_<update>.pt in 'run'\n");
+
+  r = train_job_commands("train.de", "--corpus tatoeba");  // no --set: nothing added
+  EXPECT_EQ(r.out, "prepare -c " TMT_SOURCE_DIR "/configs/tatoeba_de_en.yaml --run-dir run --set data.dir=data\n"
+                   "train -c " TMT_SOURCE_DIR "/configs/tatoeba_de_en.yaml --run-dir run --set data.dir=data "
+                   "--set train.max_minutes=60\n");
+  r = train_job_commands("train.en", "--corpus multi30k --tok --set data.max_len=100");
+  EXPECT_EQ(r.out, "prepare -c " TMT_SOURCE_DIR "/configs/multi30k_en_de_tok.yaml --run-dir run --set data.dir=data/tok "
+                   "--set data.max_len=100\n"
+                   "train -c " TMT_SOURCE_DIR "/configs/multi30k_en_de_tok.yaml --run-dir run --set data.dir=data/tok "
+                   "--set train.max_minutes=60 --set data.max_len=100\n");
 }
 
 // What scripts/average_recent.sh asks of tmt, for a run holding (empty) checkpoint_<u>.pt for u
