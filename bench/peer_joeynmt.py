@@ -138,6 +138,9 @@ def prepare(a):
     for s in a.set or []:
         apply_set(cfg, s)
     m, d, t = cfg["model"], cfg["data"], cfg["train"]
+    if float(t.get("cooldown", 0)) > 0:
+        print(f"peer_joeynmt.py: train.cooldown {t['cooldown']} has no JoeyNMT equivalent: its noam schedule "
+              "runs to the end (give tmt --set train.cooldown=0 to compare like with like)", file=sys.stderr)
     for sec, key in (("model", "dropout"), ("model", "attention_dropout"), ("train", "lr_factor"),
                      ("train", "adam_beta1"), ("train", "adam_beta2"), ("train", "adam_eps"),
                      ("train", "clip_norm"), ("train", "label_smoothing"), ("decode", "alpha")):

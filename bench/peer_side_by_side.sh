@@ -52,9 +52,10 @@ rm -rf "$run"
 mkdir -p "$run/tmt"
 cp -r "$prepared" "$run/tmt/data"
 
-# Both on one core: one intra-op thread, one BLAS thread.
+# Both on one core: one intra-op thread, one BLAS thread. JoeyNMT's noam schedule has no
+# cool-down, so tmt trains without its own.
 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$tmt" train -c "$config" --run-dir "$run/tmt" --set data.dir="$data" \
-  --set train.threads=1 --set train.max_minutes="$minutes" --set train.valid_every=500 \
+  --set train.threads=1 --set train.max_minutes="$minutes" --set train.valid_every=500 --set train.cooldown=0 \
   --set train.valid_bleu=false --set train.best_metric=nll > "$run/tmt.log" 2>&1 &
 tmt_pid=$!
 "$root/bench/peer_joeynmt.sh" --run-dir "$run/joeynmt" --config "$config" --spm "$prepared/spm.model" \
