@@ -9,7 +9,8 @@
 
 int main(int argc, char** argv) {
   try {
-    // May restart the program with OPENBLAS_CORETYPE and, for training, GLIBC_TUNABLES set.
+    // May restart the program with OPENBLAS_CORETYPE and, for training, GLIBC_TUNABLES and
+    // OMP_WAIT_POLICY set.
     tmt::ensure_fast_cpu_runtime(argv, /*training=*/argc > 1 && std::strcmp(argv[1], "train") == 0);
   } catch (const std::exception& e) {
     std::cerr << "tmt: error: " << e.what() << '\n';

@@ -23,6 +23,8 @@ namespace {
 constexpr const char* kRestartedVar = "TMT_OPENBLAS_RESTARTED";
 // Set in the restarted process when tmt chose GLIBC_TUNABLES.
 constexpr const char* kMallocVar = "TMT_MALLOC_TUNED";
+// Set in the restarted process when tmt chose OMP_WAIT_POLICY.
+constexpr const char* kWaitPolicyVar = "TMT_WAIT_POLICY_SET";
 
 template <typename Function>
 Function openblas_symbol(const char* name) {
@@ -84,7 +86,9 @@ BlasInfo blas_info() {
 
 std::string cpu_engine_description() {
   const int threads = torch::get_num_threads();
+  const std::string wait = env_or_empty("OMP_WAIT_POLICY");
   return "LibTorch " + torch_version() + ", " + std::to_string(threads) + " intra-op thread" + (threads == 1 ? "" : "s") +
+         (wait.empty() ? "" : " (OMP_WAIT_POLICY=" + wait + (env_or_empty(kWaitPolicyVar).empty() ? ")" : ", set by tmt)")) +
          "; BLAS: " + blas_info().describe() + "; malloc: " + malloc_description();
 }
 
@@ -177,7 +181,8 @@ void ensure_fast_cpu_runtime(char** argv, bool training) {
   verify_forced_core();
   const std::string core = core_to_force();
   const bool tune_malloc = training && std::getenv("GLIBC_TUNABLES") == nullptr;
-  if (core.empty() && !tune_malloc) return;
+  const bool tune_wait = training && std::getenv("OMP_WAIT_POLICY") == nullptr && blas_info().openblas;
+  if (core.empty() && !tune_malloc && !tune_wait) return;
   if (!core.empty()) {
     const std::string pretend = env_or_empty("TMT_OPENBLAS_PRETEND_CORE");
     setenv(kRestartedVar, pretend.empty() ? blas_info().core.c_str() : pretend.c_str(), /*overwrite=*/1);
@@ -186,6 +191,10 @@ void ensure_fast_cpu_runtime(char** argv, bool training) {
   if (tune_malloc) {
     setenv("GLIBC_TUNABLES", kTrainingMallocTunables, /*overwrite=*/1);
     setenv(kMallocVar, "1", /*overwrite=*/1);
+  }
+  if (tune_wait) {
+    setenv("OMP_WAIT_POLICY", kTrainingWaitPolicy, /*overwrite=*/1);
+    setenv(kWaitPolicyVar, "1", /*overwrite=*/1);
   }
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
@@ -200,6 +209,10 @@ void ensure_fast_cpu_runtime(char** argv, bool training) {
   if (tune_malloc) {
     unsetenv("GLIBC_TUNABLES");
     unsetenv(kMallocVar);
+  }
+  if (tune_wait) {
+    unsetenv("OMP_WAIT_POLICY");
+    unsetenv(kWaitPolicyVar);
   }
 }
 

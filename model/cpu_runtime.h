@@ -5,6 +5,11 @@
 // - The BLAS LibTorch multiplies with. OpenBLAS (Debian's LibTorch calls it) picks its kernels
 //   from the CPU model; a release that does not know a new CPU falls back to Prescott's SSE3
 //   kernels, six times slower than the AVX-512 ones on the same chip. OPENBLAS_CORETYPE fixes it.
+// - The threads' idle policy. LibTorch's intra-op threads (OpenMP) and OpenBLAS's own threads
+//   share the cores, and both spin for a while after each piece of work: with train.threads 2 on
+//   two cores each pool spins on the core the other needs, and training runs at half speed.
+//   OMP_WAIT_POLICY=PASSIVE makes the OpenMP threads sleep instead (no effect with one intra-op
+//   thread, Debian LibTorch's default; docs/RESULTS.md, "thread layouts").
 // - glibc's allocator. A training update allocates and frees tensors of tens of megabytes, which
 //   glibc maps and unmaps each time: every page is faulted in and zeroed again, a fifth of an
 //   update on a 2-core VM. GLIBC_TUNABLES keeps freed memory for reuse and backs it with
@@ -42,8 +47,8 @@ struct BlasInfo {
 
 BlasInfo blas_info();
 
-/// One line for logs: "LibTorch 1.13.0, 1 intra-op thread; BLAS: OpenBLAS 0.3.21 core Zen (detected),
-/// 2 threads; malloc: glibc defaults".
+/// One line for logs: "LibTorch 1.13.0, 1 intra-op thread (OMP_WAIT_POLICY=PASSIVE, set by tmt);
+/// BLAS: OpenBLAS 0.3.21 core Zen (detected), 2 threads; malloc: glibc defaults".
 std::string cpu_engine_description();
 
 /// The OpenBLAS core to ask for instead of `detected`, or "" to keep it: a core without AVX2
@@ -57,6 +62,8 @@ std::string better_openblas_core(const std::string& detected, const CpuFeatures&
 /// (docs/RESULTS.md, dev-zen5).
 std::string wider_openblas_core(const std::string& core, const CpuFeatures& cpu);
 
+/// The OMP_WAIT_POLICY a training process runs with when OpenBLAS multiplies.
+inline constexpr const char* kTrainingWaitPolicy = "PASSIVE";
 /// The GLIBC_TUNABLES a training process runs with: freed memory stays in the heap (no mmap for
 /// large blocks, no trimming) and is backed by transparent huge pages.
 inline constexpr const char* kTrainingMallocTunables =
@@ -68,7 +75,8 @@ inline constexpr const char* kTrainingMallocTunables =
 ///   OPENBLAS_CORETYPE nor TMT_OPENBLAS_CORETYPE=keep says otherwise: with OPENBLAS_CORETYPE set;
 ///   the restarted process checks a matrix product against double precision before it trusts
 ///   the new core and throws std::runtime_error if it is wrong;
-/// - `training` and GLIBC_TUNABLES is unset: with kTrainingMallocTunables.
+/// - `training` and GLIBC_TUNABLES is unset: with kTrainingMallocTunables;
+/// - `training`, OMP_WAIT_POLICY is unset and the BLAS is OpenBLAS: with kTrainingWaitPolicy.
 /// Returns normally when nothing needs doing. TMT_OPENBLAS_PRETEND_CORE=NAME makes the check see
 /// NAME as detected (for tests).
 void ensure_fast_cpu_runtime(char** argv, bool training);

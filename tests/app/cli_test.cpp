@@ -211,6 +211,28 @@ TEST(Cli, TinyCorpusPreparesAndTrains) {
   }
 }
 
+// With OpenBLAS, training restarts itself with OMP_WAIT_POLICY=PASSIVE, so that more intra-op
+// threads than one do not spin on the cores OpenBLAS's threads need; a policy the user set stands.
+TEST(Cli, TrainingSetsThePassiveWaitPolicyUnlessTheUserChoseOne) {
+  if (!blas_info().openblas) GTEST_SKIP() << "LibTorch multiplies with another BLAS: no wait policy is set";
+  const fs::path dir = tiny_corpus_dir("wait_policy");
+  const std::string unset = "-u OMP_WAIT_POLICY -u TMT_WAIT_POLICY_SET ";
+  const auto train_log = [&](const std::string& run, const std::string& env) {
+    EXPECT_EQ(run_tmt(dir, "prepare -c tiny.yaml --run-dir " + run).exit_code, 0);
+    const Result r =
+        run_tmt(dir, "train -c tiny.yaml --run-dir " + run + " --set train.max_updates=1 --set train.threads=2", "", env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return slurp(dir / run / "train.log");
+  };
+  const std::string tuned = train_log("tuned", unset);
+  EXPECT_NE(tuned.find("[train] CPU: LibTorch " + torch_version() +
+                       ", 2 intra-op threads (OMP_WAIT_POLICY=PASSIVE, set by tmt); BLAS: "),
+            std::string::npos)
+      << tuned;
+  const std::string users = train_log("users", unset + "OMP_WAIT_POLICY=active");
+  EXPECT_NE(users.find(", 2 intra-op threads (OMP_WAIT_POLICY=active); BLAS: "), std::string::npos) << users;
+}
+
 TEST(Cli, TrainingWithoutPreparedDataSaysWhatToRun) {
   const fs::path dir = tiny_corpus_dir("unprepared");
   const Result r = run_tmt(dir, "train -c tiny.yaml --run-dir run");
