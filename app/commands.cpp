@@ -110,6 +110,7 @@ void add_model_options(CLI::App* cmd, ModelArgs& args, NumberOptions& numbers) {
   numbers.add_number(cmd, "--alpha", "Length penalty exponent (default: decode.alpha, the paper's 0.6)", 0.0,
                      args.alpha);
   numbers.add_integer(cmd, "--max-tokens", "Source tokens per decoding batch", 1, args.max_tokens);
+  numbers.add_integer(cmd, "--threads", "CPU threads (default: one per CPU this process may use)", 1, args.threads);
   cmd->add_option("--device", args.device, "auto (default: cuda:0 when there is a GPU), cpu, cuda or cuda:N");
   cmd->add_option("--set", args.overrides, "Override a config key: section.key=value (repeatable)");
 }

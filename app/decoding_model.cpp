@@ -6,6 +6,7 @@
 
 #include "data/prepare.h"
 #include "model/checkpoint.h"
+#include "model/cpu_runtime.h"
 #include "model/device.h"
 #include "model/torch_compat.h"
 
@@ -39,6 +40,9 @@ DecodingModel load_for_decoding(const ModelArgs& args) {
                                 header.vocab_hash + ")");
   }
   m.device = resolve_device(DeviceSpec::parse(args.device));
+  // One thread per CPU: 15-20 % faster beam search than LibTorch 1.13's one on two cores, once the
+  // OpenMP threads wait passively (ensure_fast_cpu_runtime; docs/RESULTS.md, "thread layouts").
+  torch::set_num_threads(args.threads > 0 ? static_cast<int>(args.threads) : available_cpus());
   if (m.device.is_cuda()) configure_cuda_kernels();
   m.model = Transformer(m.config.model, header.vocab);
   load_weights(checkpoint.model, *m.model, args.checkpoint);

@@ -9,9 +9,11 @@
 
 int main(int argc, char** argv) {
   try {
-    // May restart the program with OPENBLAS_CORETYPE and, for training, GLIBC_TUNABLES and
-    // OMP_WAIT_POLICY set.
-    tmt::ensure_fast_cpu_runtime(argv, /*training=*/argc > 1 && std::strcmp(argv[1], "train") == 0);
+    // May restart the program with OPENBLAS_CORETYPE and, for training, GLIBC_TUNABLES set, and
+    // for training and decoding OMP_WAIT_POLICY.
+    const auto command = [&](const char* name) { return argc > 1 && std::strcmp(argv[1], name) == 0; };
+    tmt::ensure_fast_cpu_runtime(argv, /*training=*/command("train"),
+                                 /*decoding=*/command("translate") || command("score") || command("calibrate"));
   } catch (const std::exception& e) {
     std::cerr << "tmt: error: " << e.what() << '\n';
     return 1;

@@ -24,6 +24,7 @@ struct ModelArgs {
   double alpha = -1.0;      // < 0: decode.alpha
   int64_t nbest = 0;        // 0: decode.nbest
   int64_t max_tokens = 0;   // 0: decode.max_tokens
+  int64_t threads = 0;      // intra-op CPU threads; 0: available_cpus()
   std::string device = "auto";  // auto, cpu, cuda or cuda:N (DeviceSpec::parse)
   std::vector<std::string> overrides;
 };

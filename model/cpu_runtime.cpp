@@ -1,6 +1,7 @@
 #include "model/cpu_runtime.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <torch/torch.h>
@@ -92,6 +93,12 @@ std::string cpu_engine_description() {
          "; BLAS: " + blas_info().describe() + "; malloc: " + malloc_description();
 }
 
+int available_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
+
 std::string malloc_description() {
   const std::string tunables = env_or_empty("GLIBC_TUNABLES");
   if (tunables.empty()) return "glibc defaults";
@@ -177,11 +184,11 @@ void verify_forced_core() {
 
 }  // namespace
 
-void ensure_fast_cpu_runtime(char** argv, bool training) {
+void ensure_fast_cpu_runtime(char** argv, bool training, bool decoding) {
   verify_forced_core();
   const std::string core = core_to_force();
   const bool tune_malloc = training && std::getenv("GLIBC_TUNABLES") == nullptr;
-  const bool tune_wait = training && std::getenv("OMP_WAIT_POLICY") == nullptr && blas_info().openblas;
+  const bool tune_wait = (training || decoding) && std::getenv("OMP_WAIT_POLICY") == nullptr && blas_info().openblas;
   if (core.empty() && !tune_malloc && !tune_wait) return;
   if (!core.empty()) {
     const std::string pretend = env_or_empty("TMT_OPENBLAS_PRETEND_CORE");
@@ -193,7 +200,7 @@ void ensure_fast_cpu_runtime(char** argv, bool training) {
     setenv(kMallocVar, "1", /*overwrite=*/1);
   }
   if (tune_wait) {
-    setenv("OMP_WAIT_POLICY", kTrainingWaitPolicy, /*overwrite=*/1);
+    setenv("OMP_WAIT_POLICY", kWaitPolicy, /*overwrite=*/1);
     setenv(kWaitPolicyVar, "1", /*overwrite=*/1);
   }
   std::fflush(nullptr);

@@ -9,7 +9,8 @@
 //   share the cores, and both spin for a while after each piece of work: with train.threads 2 on
 //   two cores each pool spins on the core the other needs, and training runs at half speed.
 //   OMP_WAIT_POLICY=PASSIVE makes the OpenMP threads sleep instead (no effect with one intra-op
-//   thread, Debian LibTorch's default; docs/RESULTS.md, "thread layouts").
+//   thread, Debian LibTorch's default; docs/RESULTS.md, "thread layouts"). Decoding then runs
+//   one thread per CPU.
 // - glibc's allocator. A training update allocates and frees tensors of tens of megabytes, which
 //   glibc maps and unmaps each time: every page is faulted in and zeroed again, a fifth of an
 //   update on a 2-core VM. GLIBC_TUNABLES keeps freed memory for reuse and backs it with
@@ -62,8 +63,11 @@ std::string better_openblas_core(const std::string& detected, const CpuFeatures&
 /// (docs/RESULTS.md, dev-zen5).
 std::string wider_openblas_core(const std::string& core, const CpuFeatures& cpu);
 
-/// The OMP_WAIT_POLICY a training process runs with when OpenBLAS multiplies.
-inline constexpr const char* kTrainingWaitPolicy = "PASSIVE";
+/// CPUs this process may run on (its affinity mask): the threads `tmt translate`, `score` and
+/// `calibrate` use unless --threads says otherwise.
+int available_cpus();
+/// The OMP_WAIT_POLICY a training or decoding process runs with when OpenBLAS multiplies.
+inline constexpr const char* kWaitPolicy = "PASSIVE";
 /// The GLIBC_TUNABLES a training process runs with: freed memory stays in the heap (no mmap for
 /// large blocks, no trimming) and is backed by transparent huge pages.
 inline constexpr const char* kTrainingMallocTunables =
@@ -76,10 +80,11 @@ inline constexpr const char* kTrainingMallocTunables =
 ///   the restarted process checks a matrix product against double precision before it trusts
 ///   the new core and throws std::runtime_error if it is wrong;
 /// - `training` and GLIBC_TUNABLES is unset: with kTrainingMallocTunables;
-/// - `training`, OMP_WAIT_POLICY is unset and the BLAS is OpenBLAS: with kTrainingWaitPolicy.
+/// - `training` or `decoding` (translate, score, calibrate), OMP_WAIT_POLICY is unset and the BLAS
+///   is OpenBLAS: with kWaitPolicy.
 /// Returns normally when nothing needs doing. TMT_OPENBLAS_PRETEND_CORE=NAME makes the check see
 /// NAME as detected (for tests).
-void ensure_fast_cpu_runtime(char** argv, bool training);
+void ensure_fast_cpu_runtime(char** argv, bool training, bool decoding = false);
 
 /// How glibc's allocator is tuned: "glibc defaults", "GLIBC_TUNABLES=... (set by tmt)", or the
 /// user's GLIBC_TUNABLES.

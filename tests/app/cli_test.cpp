@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -106,6 +107,7 @@ TEST(Cli, NumberOptionsAreRangeCheckedAndFinite) {
     return r.err;
   };
   EXPECT_EQ(error("translate --checkpoint none.pt --beam 0"), "tmt: [decode] error: --beam must be >= 1, got 0\n");
+  EXPECT_EQ(error("translate --checkpoint none.pt --threads 0"), "tmt: [decode] error: --threads must be >= 1, got 0\n");
   EXPECT_EQ(error("translate --checkpoint none.pt --max-tokens 0"),
             "tmt: [decode] error: --max-tokens must be >= 1, got 0\n");
   EXPECT_EQ(error("translate --checkpoint none.pt --alpha nan"),
@@ -211,9 +213,9 @@ TEST(Cli, TinyCorpusPreparesAndTrains) {
   }
 }
 
-// With OpenBLAS, training restarts itself with OMP_WAIT_POLICY=PASSIVE, so that more intra-op
+// With OpenBLAS, training and decoding restart with OMP_WAIT_POLICY=PASSIVE, so that more intra-op
 // threads than one do not spin on the cores OpenBLAS's threads need; a policy the user set stands.
-TEST(Cli, TrainingSetsThePassiveWaitPolicyUnlessTheUserChoseOne) {
+TEST(Cli, PassiveWaitPolicyUnlessTheUserChoseOne) {
   if (!blas_info().openblas) GTEST_SKIP() << "LibTorch multiplies with another BLAS: no wait policy is set";
   const fs::path dir = tiny_corpus_dir("wait_policy");
   const std::string unset = "-u OMP_WAIT_POLICY -u TMT_WAIT_POLICY_SET ";
@@ -231,6 +233,23 @@ TEST(Cli, TrainingSetsThePassiveWaitPolicyUnlessTheUserChoseOne) {
       << tuned;
   const std::string users = train_log("users", unset + "OMP_WAIT_POLICY=active");
   EXPECT_NE(users.find(", 2 intra-op threads (OMP_WAIT_POLICY=active); BLAS: "), std::string::npos) << users;
+
+  // Decoding too, with one thread per CPU unless --threads says otherwise; the count does not
+  // change the translations.
+  const std::string translate = "translate --checkpoint tuned/checkpoint_last.pt --device cpu -i corpus/valid.de";
+  const Result all = run_tmt(dir, translate, "", unset);
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const int cpus = available_cpus();
+  EXPECT_NE(all.err.find("; CPU: LibTorch " + torch_version() + ", " + std::to_string(cpus) + " intra-op thread" +
+                         (cpus == 1 ? "" : "s") + " (OMP_WAIT_POLICY=PASSIVE, set by tmt); BLAS: "),
+            std::string::npos)
+      << all.err;
+  const Result one = run_tmt(dir, translate + " --threads 1", "", unset);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.err.find(", 1 intra-op thread (OMP_WAIT_POLICY=PASSIVE, set by tmt); BLAS: "), std::string::npos)
+      << one.err;
+  EXPECT_EQ(one.out, all.out);
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 8);
 }
 
 TEST(Cli, TrainingWithoutPreparedDataSaysWhatToRun) {
