@@ -40,9 +40,7 @@ DecodingModel load_for_decoding(const ModelArgs& args) {
                                 header.vocab_hash + ")");
   }
   m.device = resolve_device(DeviceSpec::parse(args.device));
-  // One thread per CPU: 15-20 % faster beam search than LibTorch 1.13's one on two cores, once the
-  // OpenMP threads wait passively (ensure_fast_cpu_runtime; docs/RESULTS.md, "thread layouts").
-  torch::set_num_threads(args.threads > 0 ? static_cast<int>(args.threads) : available_cpus());
+  if (const int threads = decoding_threads(args.threads); threads > 0) torch::set_num_threads(threads);
   if (m.device.is_cuda()) configure_cuda_kernels();
   m.model = Transformer(m.config.model, header.vocab);
   load_weights(checkpoint.model, *m.model, args.checkpoint);

@@ -99,6 +99,12 @@ int available_cpus() {
   return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
+int decoding_threads(int64_t requested) {
+  if (requested > 0) return static_cast<int>(requested);
+  const bool passive = same_name(env_or_empty("OMP_WAIT_POLICY"), "passive");
+  return passive || !blas_info().openblas ? available_cpus() : 0;
+}
+
 std::string malloc_description() {
   const std::string tunables = env_or_empty("GLIBC_TUNABLES");
   if (tunables.empty()) return "glibc defaults";

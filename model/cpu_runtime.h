@@ -16,6 +16,7 @@
 //   update on a 2-core VM. GLIBC_TUNABLES keeps freed memory for reuse and backs it with
 //   transparent huge pages.
 
+#include <cstdint>
 #include <string>
 
 namespace tmt {
@@ -63,9 +64,14 @@ std::string better_openblas_core(const std::string& detected, const CpuFeatures&
 /// (docs/RESULTS.md, dev-zen5).
 std::string wider_openblas_core(const std::string& core, const CpuFeatures& cpu);
 
-/// CPUs this process may run on (its affinity mask): the threads `tmt translate`, `score` and
-/// `calibrate` use unless --threads says otherwise.
+/// CPUs this process may run on (its affinity mask).
 int available_cpus();
+/// The intra-op threads of `tmt translate`, `score` and `calibrate` for --threads `requested`:
+/// `requested` when above 0, else available_cpus() when the OpenMP threads wait passively or the
+/// BLAS is not OpenBLAS, else 0 (keep LibTorch's default). On two cores two passive threads decode
+/// 15-28 % faster than LibTorch 1.13's one; spinning ones half as fast (docs/RESULTS.md, "thread
+/// layouts").
+int decoding_threads(int64_t requested);
 /// The OMP_WAIT_POLICY a training or decoding process runs with when OpenBLAS multiplies.
 inline constexpr const char* kWaitPolicy = "PASSIVE";
 /// The GLIBC_TUNABLES a training process runs with: freed memory stays in the heap (no mmap for

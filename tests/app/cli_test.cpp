@@ -250,6 +250,12 @@ TEST(Cli, PassiveWaitPolicyUnlessTheUserChoseOne) {
       << one.err;
   EXPECT_EQ(one.out, all.out);
   EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 8);
+  // Spinning OpenMP threads the user asked for: LibTorch's own count stands.
+  const Result spinning = run_tmt(dir, translate, "", unset + "OMP_WAIT_POLICY=active");
+  ASSERT_EQ(spinning.exit_code, 0) << spinning.err;
+  EXPECT_NE(spinning.err.find(", " + std::to_string(torch::get_num_threads()) + " intra-op thread"), std::string::npos)
+      << spinning.err;
+  EXPECT_NE(spinning.err.find(" (OMP_WAIT_POLICY=active); BLAS: "), std::string::npos) << spinning.err;
 }
 
 TEST(Cli, TrainingWithoutPreparedDataSaysWhatToRun) {

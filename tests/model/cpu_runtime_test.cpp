@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace tmt {
 namespace {
 
@@ -90,6 +93,23 @@ TEST(CpuBlas, EngineDescriptionNamesLibTorchAndTheBlas) {
     EXPECT_NE(text.find("core " + info.core), std::string::npos) << text;
   } else {
     EXPECT_NE(text.find("not OpenBLAS"), std::string::npos) << text;
+  }
+}
+
+TEST(CpuThreads, DecodingTakesEveryCpuOnlyWhenOpenmpThreadsWaitPassively) {
+  const char* before = std::getenv("OMP_WAIT_POLICY");
+  const std::string saved = before != nullptr ? before : "";
+  EXPECT_GE(available_cpus(), 1);
+  EXPECT_EQ(decoding_threads(3), 3);
+  setenv("OMP_WAIT_POLICY", "Passive", /*overwrite=*/1);
+  EXPECT_EQ(decoding_threads(0), available_cpus());
+  setenv("OMP_WAIT_POLICY", "active", /*overwrite=*/1);
+  EXPECT_EQ(decoding_threads(0), blas_info().openblas ? 0 : available_cpus());
+  EXPECT_EQ(decoding_threads(1), 1);
+  if (before != nullptr) {
+    setenv("OMP_WAIT_POLICY", saved.c_str(), /*overwrite=*/1);
+  } else {
+    unsetenv("OMP_WAIT_POLICY");
   }
 }
 
