@@ -27,8 +27,9 @@
 #   c  bench_criterion at 25,000 tokens x 37,000 classes: fused vs materialised target
 #   d  translate Multi30k test 2016 (beam 4) with the model of e: seconds, with the config's
 #      batches (decode.max_tokens 4096) and with 16k-token batches
-#   e  tmt prepare + train configs/multi30k_en_de.yaml in bf16 for --minutes, average the last
-#      checkpoints, BLEU on test 2016: 13a cased and tokenised-lowercased (tok/ references)
+#   e  tmt prepare + train configs/multi30k_en_de.yaml in bf16 for --minutes, average as the main
+#      job does (scripts/average_recent.sh: the config's cool-down keeps the last checkpoint alone),
+#      BLEU on test 2016: 13a cased and tokenised-lowercased (tok/ references)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,7 +51,7 @@ while [ $# -gt 0 ]; do
     --minutes) minutes="$2"; shift ;;
     --python) python="$2"; shift ;;
     --peak-tflops) peak_tflops="$2"; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "gpu_suite.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -185,9 +186,8 @@ else record e_prepare failed $((SECONDS - start)) "$work/prepare.log"; fi
 run e_train "$work/e_train.log" "$tmt" train -c "$m30k_config" --run-dir "$run_dir" --set data.dir="$data" \
   --set train.device="$device" --set train.precision=bf16 "${model_sets[@]}"
 cp "$run_dir/metrics.jsonl" "$out/metrics.jsonl" 2>/dev/null
-last=$(find "$run_dir" -maxdepth 1 -name 'checkpoint_[0-9]*.pt' | wc -l)
-[ "$last" -gt 5 ] && last=5
-run e_average "$work/e_average.log" "$tmt" average --last "$last" "$run_dir" -o "$run_dir/checkpoint_avg.pt"
+# As the main job: the recent checkpoints, or the last alone after a cool-down (the config has one).
+run e_average "$work/e_average.log" "$root/scripts/average_recent.sh" --tmt "$tmt" "$run_dir"
 test_src=$(ls "$data"/test_2016_flickr.en* 2>/dev/null | head -1)
 test_ref=$(ls "$data"/test_2016_flickr.de* 2>/dev/null | head -1)
 tok_ref=$(ls "$data"/tok/test_2016_flickr.lc.norm.tok.de* 2>/dev/null | head -1)
