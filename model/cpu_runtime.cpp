@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 #include <strings.h>
 
 #include "model/torch_compat.h"
@@ -195,38 +197,30 @@ void ensure_fast_cpu_runtime(char** argv, bool training, bool decoding) {
   const std::string core = core_to_force();
   const bool tune_malloc = training && std::getenv("GLIBC_TUNABLES") == nullptr;
   const bool tune_wait = (training || decoding) && std::getenv("OMP_WAIT_POLICY") == nullptr && blas_info().openblas;
-  if (core.empty() && !tune_malloc && !tune_wait) return;
+  // What the restarted process is given: each setting with the marker that says tmt chose it.
+  std::vector<std::pair<const char*, std::string>> settings;
   if (!core.empty()) {
     const std::string pretend = env_or_empty("TMT_OPENBLAS_PRETEND_CORE");
-    setenv(kRestartedVar, pretend.empty() ? blas_info().core.c_str() : pretend.c_str(), /*overwrite=*/1);
-    setenv("OPENBLAS_CORETYPE", core.c_str(), /*overwrite=*/1);
+    settings.emplace_back(kRestartedVar, pretend.empty() ? blas_info().core : pretend);
+    settings.emplace_back("OPENBLAS_CORETYPE", core);
   }
   if (tune_malloc) {
-    setenv("GLIBC_TUNABLES", kTrainingMallocTunables, /*overwrite=*/1);
-    setenv(kMallocVar, "1", /*overwrite=*/1);
+    settings.emplace_back("GLIBC_TUNABLES", kTrainingMallocTunables);
+    settings.emplace_back(kMallocVar, "1");
   }
   if (tune_wait) {
-    setenv("OMP_WAIT_POLICY", kWaitPolicy, /*overwrite=*/1);
-    setenv(kWaitPolicyVar, "1", /*overwrite=*/1);
+    settings.emplace_back("OMP_WAIT_POLICY", kWaitPolicy);
+    settings.emplace_back(kWaitPolicyVar, "1");
   }
+  if (settings.empty()) return;
+  for (const auto& [name, value] : settings) setenv(name, value.c_str(), /*overwrite=*/1);
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
   // Still here: the restart failed. Carry on as we are rather than not at all.
   std::fprintf(stderr, "tmt: warning: restarting with tuned settings failed (%s)%s\n", std::strerror(errno),
                core.empty() ? "" : ("; OpenBLAS runs generic kernels: set OPENBLAS_CORETYPE=" + core +
                                     " for several times faster matrix products").c_str());
-  if (!core.empty()) {
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv(kRestartedVar);
-  }
-  if (tune_malloc) {
-    unsetenv("GLIBC_TUNABLES");
-    unsetenv(kMallocVar);
-  }
-  if (tune_wait) {
-    unsetenv("OMP_WAIT_POLICY");
-    unsetenv(kWaitPolicyVar);
-  }
+  for (const auto& [name, value] : settings) unsetenv(name);
 }
 
 }  // namespace tmt
