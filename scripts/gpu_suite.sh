@@ -64,6 +64,7 @@ if [ -z "$python" ]; then
   python=python3
   [ -x "$root/.venv-torch2/bin/python" ] && python="$root/.venv-torch2/bin/python"
 fi
+[ -d "$build" ] && build=$(cd "$build" && pwd)  # the tests run tmt from their scratch folders
 tmt="$build/tmt"
 for f in "$tmt" "$build/tests/gpu_tests" "$build/bench/bench_train" "$build/bench/bench_criterion"; do
   [ -x "$f" ] || { echo "gpu_suite.sh: '$f' not found; build the tree with tests and benchmarks first" >&2; exit 2; }
@@ -143,7 +144,8 @@ prepare_pid=$!
 
 # a: the GPU tests (their scratch folders under $work).
 start=$SECONDS
-TEST_TMPDIR="$work/tests" "$build/tests/gpu_tests" --gtest_output="json:$work/gpu_tests.json" > "$work/a.log" 2>&1
+# The binary and source tree by path here, not those compiled in: the tree may have been built elsewhere.
+TEST_TMPDIR="$work/tests" TMT_TEST_BINARY="$tmt" TMT_TEST_SOURCE_DIR="$root" "$build/tests/gpu_tests" --gtest_output="json:$work/gpu_tests.json" > "$work/a.log" 2>&1
 status=$?
 tests_status=$("$python" - "$work/gpu_tests.json" "$status" <<'PY'
 import json, sys

@@ -409,5 +409,35 @@ TEST(Cli, TranslateRefusesAnotherSentencePieceModelAndOverlongInputWhenAsked) {
   EXPECT_EQ(split_lines(truncated.out).size(), 2u);
 }
 
+// A test binary carried to another machine (scripts/gpu_suite.sh) runs the tmt and reads the
+// configs that $TMT_TEST_BINARY and $TMT_TEST_SOURCE_DIR name, not those compiled in: shown by
+// running one of these tests again in a child process, first against a stand-in tmt that only
+// prints its arguments (the test fails and says what was run), then against a copy of tmt and
+// of the config elsewhere (the test passes).
+TEST(RunTmt, TheEnvironmentNamesTheBinaryAndTheSourceTree) {
+  const fs::path dir = scratch("carried");
+  fs::create_directories(dir / "src" / "configs");
+  fs::copy_file(kCopyConfig, dir / "src" / "configs" / "copy_task.yaml");
+  std::ofstream(dir / "stand_in") << "#!/bin/sh\necho \"stand-in tmt $*\" >&2\nexit 2\n";
+  fs::permissions(dir / "stand_in", fs::perms::owner_exec, fs::perm_options::add);
+  fs::copy_file(tmt_binary(), dir / "tmt");
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const auto child = [&](const std::string& binary) {
+    fs::remove_all(dir / "tmp");
+    fs::create_directories(dir / "tmp");
+    return run_command(dir, "env TEST_TMPDIR='" + (dir / "tmp").string() + "/' TMT_TEST_BINARY='" + binary +
+                                "' TMT_TEST_SOURCE_DIR='" + (dir / "src").string() + "' '" + self +
+                                "' --gtest_filter=Cli.OutOfRangeOverrideIsAUsageError");
+  };
+  Result r = child((dir / "stand_in").string());
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("stand-in tmt train -c " + (dir / "src" / "configs" / "copy_task.yaml").string() +
+                       " --set model.dropout=1.5\n"),
+            std::string::npos)
+      << r.out;
+  r = child((dir / "tmt").string());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
 }  // namespace
 }  // namespace tmt

@@ -11,6 +11,25 @@ namespace tmt::tests {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+std::string from_environment(const char* name, const char* built_in) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : built_in;
+}
+
+}  // namespace
+
+const std::string& tmt_binary() {
+  static const std::string path = from_environment("TMT_TEST_BINARY", TMT_BINARY);
+  return path;
+}
+
+const std::string& source_dir() {
+  static const std::string path = from_environment("TMT_TEST_SOURCE_DIR", TMT_SOURCE_DIR);
+  return path;
+}
+
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -37,7 +56,7 @@ Result run_command(const fs::path& dir, const std::string& command, const std::s
 }
 
 Result run_tmt(const fs::path& dir, const std::string& args, const std::string& input, const std::string& env) {
-  return run_command(dir, (env.empty() ? "" : "env " + env + " ") + "'" TMT_BINARY "' " + args, input);
+  return run_command(dir, (env.empty() ? "" : "env " + env + " ") + "'" + tmt_binary() + "' " + args, input);
 }
 
 fs::path tiny_corpus_dir(const std::string& name) {

@@ -7,6 +7,12 @@
 
 namespace tmt::tests {
 
+/// The tmt binary and the source tree the tests use: $TMT_TEST_BINARY and $TMT_TEST_SOURCE_DIR
+/// where set (a test binary carried to another machine: scripts/gpu_suite.sh sets both), else
+/// those of the build that compiled the tests.
+const std::string& tmt_binary();
+const std::string& source_dir();
+
 /// What a tmt invocation did.
 struct Result {
   int exit_code = -1;
@@ -34,6 +40,6 @@ Result run_tmt(const std::filesystem::path& dir, const std::string& args, const 
 std::filesystem::path tiny_corpus_dir(const std::string& name);
 
 /// configs/copy_task.yaml in the source tree.
-inline const std::string kCopyConfig = std::string(TMT_SOURCE_DIR) + "/configs/copy_task.yaml";
+inline const std::string kCopyConfig = source_dir() + "/configs/copy_task.yaml";
 
 }  // namespace tmt::tests
