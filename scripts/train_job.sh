@@ -32,12 +32,11 @@
 #                  resuming (a checkpoint keeps its model section, not the rest)
 #
 # Steps: get the data into data/multi30k, tmt prepare (skipped when already done), tmt train on
-# whatever device is present (train.device auto) for the given time, tmt average of the last
-# (up to 5) checkpoints of the last quarter of training (the last alone after a cool-down;
-# scripts/average_recent.sh), then BLEU and chrF of beam-4
-# translations of the test set with scripts/evaluate.sh (cased 13a; for Multi30k also
-# tokenised-lowercased against tok/ as its literature reports it), and PNG curves with
-# scripts/plot_metrics.py.
+# whatever device is present (train.device auto; --processes of them) for the given time, tmt
+# average of the last (up to 5) checkpoints of the last quarter of training (the last alone
+# after a cool-down; scripts/average_recent.sh), then BLEU and chrF of beam-4 translations of
+# the test set with scripts/evaluate.sh (cased 13a; for Multi30k also tokenised-lowercased
+# against tok/ as its literature reports it), and PNG curves with scripts/plot_metrics.py.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
