@@ -24,7 +24,7 @@
 #                  CPUs and 1/N of every update's batches (train.update_freq / N each), so an
 #                  update is the config's; N must divide train.update_freq. auto (the default):
 #                  one per CPU (nproc), as far as update_freq divides, when tmt sees no GPU; 1
-#                  with a GPU. Two processes on two cores trained 1.36x faster than one process
+#                  with a GPU. Two processes on two cores trained 1.41x faster than one process
 #                  with two BLAS threads (docs/RESULTS.md): all the work runs on both cores, not
 #                  only the matrix products
 #   --set KEY=VALUE  a config key for tmt prepare and tmt train (repeatable), e.g.
