@@ -18,8 +18,8 @@
 #   --data DIR     where the corpus is, or is put (default data/multi30k, data/tatoeba-de-en)
 #   --run-dir DIR  default runs/<corpus>_<direction>, runs/multi30k_en_de_tok with --tok
 #   --tmt BIN      the tmt binary (default build/tmt); build-torch2/tmt (scripts/setup.sh --torch
-#                  pip: LibTorch 2.11 with MKL and oneDNN) trained 1.14x faster on CPU here
-#                  (docs/RESULTS.md) and uses a GPU when there is one
+#                  pip: LibTorch 2.11 with MKL and oneDNN) trained 1.14x faster on CPU here in
+#                  one process, as fast in two (docs/RESULTS.md), and uses a GPU when there is one
 #   --processes N  tmt train processes (data parallel, scripts/launch.sh), each with 1/N of the
 #                  CPUs and 1/N of every update's batches (train.update_freq / N each), so an
 #                  update is the config's; N must divide train.update_freq. auto (the default):
