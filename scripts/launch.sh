@@ -9,7 +9,9 @@
 # $MASTER_PORT or a free one, OMP_NUM_THREADS=1 and OPENBLAS_NUM_THREADS=1 unless set) for each
 # process. Rank 0 logs and writes the run directory; the
 # others print only warnings and errors, prefixed with their rank. When one process fails, the
-# others are stopped, and the script exits with the failed process's status.
+# others are stopped, and the script exits with the failed process's status. SIGINT or SIGTERM
+# is passed on to every process (each saves a checkpoint and stops), and the script waits for
+# them all (each in a session of its own) before it exits with the first one's status.
 # Across machines use torchrun (--nnodes, --node_rank, --master_addr) or srun, which set the
 # same variables: `torchrun --nproc_per_node=G --no_python build/tmt train -c CONFIG`.
 set -uo pipefail
@@ -25,16 +27,20 @@ port="${MASTER_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("12
 # oversubscribe the cores (OpenBLAS would otherwise start a thread per core in each).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 
+# Each process runs in a session of its own, so that a signal to this script's process group
+# (Ctrl-C, kill -- -PGID) reaches it once, from here: tmt saves on the first INT or TERM and
+# dies at once on a second.
 pids=()
+signalled=""
 stop_all() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done; }
-trap 'stop_all' INT TERM
+trap 'signalled=1; stop_all' INT TERM HUP
 for ((rank = 0; rank < n; rank++)); do
   if [ "$rank" -eq 0 ]; then
     RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      "$tmt" train -c "$config" "$@" &
+      setsid -w "$tmt" train -c "$config" "$@" &
   else
     RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      "$tmt" train -c "$config" "$@" 2> >(sed -u "s/^/[rank $rank] /" >&2) &
+      setsid -w "$tmt" train -c "$config" "$@" 2> >(trap '' INT TERM HUP; exec sed -u "s/^/[rank $rank] /" >&2) &
   fi
   pids+=($!)
 done
@@ -45,14 +51,20 @@ while [ ${#remaining[@]} -gt 0 ]; do
   finished=""
   wait -n -p finished "${remaining[@]}"
   code=$?
-  [ -n "$finished" ] || break  # nothing left to wait for
+  if [ -z "${finished:-}" ]; then
+    # The signal trap above interrupted the wait: the processes are saving; wait for them.
+    [ -n "$signalled" ] && [ "$code" -gt 128 ] && continue
+    break  # nothing left to wait for
+  fi
   left=()
   for pid in "${remaining[@]}"; do [ "$pid" = "$finished" ] || left+=("$pid"); done
   remaining=("${left[@]}")
   if [ "$code" -ne 0 ] && [ "$status" -eq 0 ]; then
     status=$code
-    echo "launch.sh: a process exited with status $code; stopping the others" >&2
-    stop_all
+    if [ -z "$signalled" ]; then  # after a signal the others have their TERM already: a second kills
+      echo "launch.sh: a process exited with status $code; stopping the others" >&2
+      stop_all
+    fi
   fi
 done
 exit "$status"

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -156,6 +157,39 @@ TEST(Distributed, AHungRankEndsTheJobAfterTheTimeout) {
   EXPECT_NE(slurp(dir / "rank0.err").find("did not answer within train.dist_timeout_s (3 s)"), std::string::npos)
       << slurp(dir / "rank0.err");
 }
+
+// Ctrl-C (INT to the script's process group) or a TERM to scripts/launch.sh reaches every
+// process once, and the script waits until each has stopped (tmt saves a checkpoint then) before
+// it exits with their status. Stand-ins for tmt take a second to "save" on the first TERM or INT
+// and, as tmt does, die at once on a second.
+void expect_signal_stops_and_waits(int signal_number, bool to_group) {
+  const fs::path dir = scratch("launch_signal");
+  std::ofstream(dir / "tmt") << "#!/bin/sh\n"
+                                "save() { trap - INT TERM; sleep 1; echo saved > rank$RANK.saved; exit $1; }\n"
+                                "trap 'save 130' INT\ntrap 'save 143' TERM\n"
+                                "echo > rank$RANK.started\n"
+                                "while :; do sleep 0.1; done\n";
+  fs::permissions(dir / "tmt", fs::perms::owner_exec, fs::perm_options::add);
+  // setsid: the script leads a process group of its own, as in a terminal.
+  const pid_t launch = spawn("cd '" + dir.string() + "' && TMT=./tmt exec setsid '" + source_dir() +
+                             "/scripts/launch.sh' 2 config.yaml > launch.out 2> launch.err");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!(fs::exists(dir / "rank0.started") && fs::exists(dir / "rank1.started")) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(fs::exists(dir / "rank0.started") && fs::exists(dir / "rank1.started"));
+  ASSERT_EQ(kill(to_group ? -launch : launch, signal_number), 0);
+  EXPECT_EQ(exit_code_within(launch, std::chrono::seconds(20)), 143);  // the TERM the script passed on
+  // Both had saved when the script returned.
+  EXPECT_EQ(slurp(dir / "rank0.saved"), "saved\n");
+  EXPECT_EQ(slurp(dir / "rank1.saved"), "saved\n");
+  EXPECT_EQ(slurp(dir / "launch.err"), "");
+}
+
+TEST(Launch, ATermStopsEveryProcessAndWaitsForThem) { expect_signal_stops_and_waits(SIGTERM, false); }
+
+TEST(Launch, CtrlCToTheGroupStopsEveryProcessOnce) { expect_signal_stops_and_waits(SIGINT, true); }
 
 }  // namespace
 }  // namespace tmt
