@@ -61,6 +61,17 @@ int exit_code_within(pid_t pid, std::chrono::seconds limit) {
   return -1;
 }
 
+// Polls `done` every 50 ms until it holds or `limit` has passed; whether it held.
+template <typename Done>
+bool wait_until(Done done, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 // The largest absolute difference between the weights of two checkpoints.
 double max_weight_difference(const fs::path& a, const fs::path& b) {
   const Checkpoint ca = read_checkpoint(a.string());
@@ -108,7 +119,7 @@ struct Job {
 
 Job start_job(const fs::path& dir, int timeout_s) {
   const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
-  const std::string train = " exec '" TMT_BINARY "' train -c '" + kCopyConfig +
+  const std::string train = " exec '" + tmt_binary() + "' train -c '" + kCopyConfig +
                             "' --run-dir run --set model.d_model=32 --set model.d_ff=64 --set model.layers=1"
                             " --set model.heads=2 --set train.max_updates=1000000 --set train.log_every=1"
                             " --set train.dist_timeout_s=" + std::to_string(timeout_s);
@@ -116,11 +127,8 @@ Job start_job(const fs::path& dir, int timeout_s) {
   job.rank0 = spawn("cd '" + dir.string() + "' && RANK=0 " + env + train + " 2> rank0.err");
   job.rank1 = spawn("cd '" + dir.string() + "' && RANK=1 " + env + train + " 2> rank1.err");
   // Under way: rank 0 has logged a few updates (at most 60 s).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (slurp(dir / "run/metrics.jsonl").find("\"update\":5}") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  wait_until([&] { return slurp(dir / "run/metrics.jsonl").find("\"update\":5}") != std::string::npos; },
+             std::chrono::seconds(60));
   return job;
 }
 
@@ -173,12 +181,8 @@ void expect_signal_stops_and_waits(int signal_number, bool to_group) {
   // setsid: the script leads a process group of its own, as in a terminal.
   const pid_t launch = spawn("cd '" + dir.string() + "' && TMT=./tmt exec setsid '" + source_dir() +
                              "/scripts/launch.sh' 2 config.yaml > launch.out 2> launch.err");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!(fs::exists(dir / "rank0.started") && fs::exists(dir / "rank1.started")) &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(fs::exists(dir / "rank0.started") && fs::exists(dir / "rank1.started"));
+  ASSERT_TRUE(wait_until([&] { return fs::exists(dir / "rank0.started") && fs::exists(dir / "rank1.started"); },
+                         std::chrono::seconds(20)));
   ASSERT_EQ(kill(to_group ? -launch : launch, signal_number), 0);
   EXPECT_EQ(exit_code_within(launch, std::chrono::seconds(20)), 143);  // the TERM the script passed on
   // Both had saved when the script returned.
