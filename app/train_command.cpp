@@ -121,6 +121,7 @@ int train_command(const RunArgs& args) {
   // From here SIGINT and SIGTERM are recorded, not fatal: one during loading ends the run
   // before its first update, with a log line, instead of killing it silently.
   const StopSignals signals;
+  if (env.launcher_pid > 0) term_when_parent_dies(env.launcher_pid);
 
   // One process per device: on a multi-process job, auto and cuda mean this rank's local GPU.
   const torch::Device device = resolve_device(config.train.device, env.world_size > 1 ? env.local_rank : 0);

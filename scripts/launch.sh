@@ -11,12 +11,13 @@
 # others print only warnings and errors, prefixed with their rank. When one process fails, the
 # others are stopped, and the script exits with the failed process's status. SIGINT or SIGTERM
 # is passed on to every process (each saves a checkpoint and stops), and the script waits for
-# them all (each in a session of its own) before it exits with the first one's status.
+# them all (each in a session of its own) before it exits with the first one's status. Should the
+# script itself be killed (SIGKILL), each process gets a TERM from the kernel (TMT_LAUNCHER_PID).
 # Across machines use torchrun (--nnodes, --node_rank, --master_addr) or srun, which set the
 # same variables: `torchrun --nproc_per_node=G --no_python build/tmt train -c CONFIG`.
 set -uo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 n="$1"; config="$2"; shift 2
 case "$n" in ''|*[!0-9]*|0) echo "launch.sh: N must be a positive integer, got '$n'" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,10 +37,10 @@ stop_all() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done; }
 trap 'signalled=1; stop_all' INT TERM HUP
 for ((rank = 0; rank < n; rank++)); do
   if [ "$rank" -eq 0 ]; then
-    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port TMT_LAUNCHER_PID=$$ \
       setsid -w "$tmt" train -c "$config" "$@" &
   else
-    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port TMT_LAUNCHER_PID=$$ \
       setsid -w "$tmt" train -c "$config" "$@" 2> >(trap '' INT TERM HUP; exec sed -u "s/^/[rank $rank] /" >&2) &
   fi
   pids+=($!)

@@ -61,6 +61,7 @@ DistributedEnv distributed_env(const std::function<const char*(const char*)>& ge
   env.local_rank = local != nullptr ? parse_int(local_name, local, 0, 1 << 20) : 0;
   if (const char* addr = getenv("MASTER_ADDR")) env.master_addr = addr;
   if (const char* port = getenv("MASTER_PORT")) env.master_port = parse_int("MASTER_PORT", port, 1, 65535);
+  if (const char* pid = getenv("TMT_LAUNCHER_PID")) env.launcher_pid = parse_int("TMT_LAUNCHER_PID", pid, 1, 1 << 30);
   return env;
 }
 

@@ -20,13 +20,14 @@ struct DistributedEnv {
   int local_rank = 0;                  // the device index on this machine
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
+  int launcher_pid = 0;                // scripts/launch.sh's pid (TMT_LAUNCHER_PID); 0: none
 
   bool is_main() const { return rank == 0; }
 };
 
 /// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (torchrun, scripts/launch.sh),
-/// falling back to SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID under srun. Nothing set: a single
-/// process. Throws std::invalid_argument naming the variable for malformed values.
+/// falling back to SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID under srun, and TMT_LAUNCHER_PID
+/// (scripts/launch.sh). Nothing set: a single process. Throws std::invalid_argument naming the variable for malformed values.
 DistributedEnv distributed_env(const std::function<const char*(const char*)>& getenv = [](const char* name) {
   return std::getenv(name);
 });

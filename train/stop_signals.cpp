@@ -1,6 +1,8 @@
 #include "train/stop_signals.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <atomic>
 
@@ -34,5 +36,10 @@ StopSignals::~StopSignals() {
 }
 
 int StopSignals::received() const { return g_stop_signal.load(); }
+
+void term_when_parent_dies(int parent) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) raise(SIGTERM);
+}
 
 }  // namespace tmt

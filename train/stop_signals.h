@@ -19,4 +19,10 @@ class StopSignals {
   int received() const;
 };
 
+/// Has the kernel send this process SIGTERM when its parent dies (PR_SET_PDEATHSIG), and sends it
+/// at once when the parent is gone already (getppid() is no longer `parent`). scripts/launch.sh
+/// gives each rank its pid: a launcher killed by SIGKILL, which it cannot pass on, still stops its
+/// ranks, and each saves as on any TERM instead of training on unseen.
+void term_when_parent_dies(int parent);
+
 }  // namespace tmt

@@ -191,6 +191,43 @@ void expect_signal_stops_and_waits(int signal_number, bool to_group) {
   EXPECT_EQ(slurp(dir / "launch.err"), "");
 }
 
+// Whether a process whose command line contains `needle` is still running (zombies excluded).
+bool process_running(const std::string& needle) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = slurp(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    const std::string stat = slurp(entry.path() / "stat");
+    const auto state = stat.rfind(") ");
+    if (state != std::string::npos && stat.compare(state + 2, 1, "Z") == 0) continue;
+    if (cmdline.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// scripts/launch.sh killed by SIGKILL cannot pass anything on; the kernel's parent-death signal
+// (TMT_LAUNCHER_PID) still gives each tmt a TERM: both stop, and rank 0 saves its last update.
+TEST(Launch, AKilledLauncherStillStopsItsRanksAndTheySave) {
+  const fs::path dir = scratch("launch_killed");
+  const std::string run = (dir / "run").string();
+  const pid_t launch = spawn("cd '" + dir.string() + "' && TMT='" + tmt_binary() + "' MASTER_PORT=" +
+                             std::to_string(free_port()) + " exec '" + source_dir() + "/scripts/launch.sh' 2 '" +
+                             kCopyConfig + "' --run-dir '" + run + "' --set model.d_model=32 --set model.d_ff=64"
+                             " --set model.layers=1 --set model.heads=2 --set train.max_updates=1000000"
+                             " --set train.log_every=1 --set train.save_every=0 > launch.out 2> launch.err");
+  ASSERT_TRUE(wait_until([&] { return slurp(dir / "run/metrics.jsonl").find("\"update\":5}") != std::string::npos; },
+                         std::chrono::seconds(60)))
+      << slurp(dir / "launch.err");
+  ASSERT_TRUE(process_running(run));
+  ASSERT_EQ(kill(launch, SIGKILL), 0);
+  exit_code_within(launch, std::chrono::seconds(5));
+  EXPECT_TRUE(wait_until([&] { return !process_running(run); }, std::chrono::seconds(30)));
+  const std::string log = slurp(dir / "run/train.log");
+  EXPECT_NE(log.find("signal 15"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(dir / "run/checkpoint_last.pt")) << log;
+}
+
 TEST(Launch, ATermStopsEveryProcessAndWaitsForThem) { expect_signal_stops_and_waits(SIGTERM, false); }
 
 TEST(Launch, CtrlCToTheGroupStopsEveryProcessOnce) { expect_signal_stops_and_waits(SIGINT, true); }

@@ -40,7 +40,12 @@ TEST(DistributedEnv, ReadsTorchrunVariables) {
   EXPECT_EQ(env.local_rank, 1);
   EXPECT_EQ(env.master_addr, "node7");
   EXPECT_EQ(env.master_port, 29411);
+  EXPECT_EQ(env.launcher_pid, 0);
   EXPECT_FALSE(env.is_main());
+}
+
+TEST(DistributedEnv, ReadsTheLaunchersPid) {
+  EXPECT_EQ(env_of({{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"TMT_LAUNCHER_PID", "4242"}}).launcher_pid, 4242);
 }
 
 TEST(DistributedEnv, FallsBackToSlurmVariables) {
@@ -60,6 +65,8 @@ TEST(DistributedEnv, MalformedValuesNameTheVariable) {
   EXPECT_EQ(error_of({{"WORLD_SIZE", "2"}}), "WORLD_SIZE is set but RANK (or SLURM_PROCID) is not");
   EXPECT_EQ(error_of({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_PORT", "70000"}}),
             "environment variable MASTER_PORT must be an integer in [1, 65535], got '70000'");
+  EXPECT_EQ(error_of({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"TMT_LAUNCHER_PID", "0"}}),
+            "environment variable TMT_LAUNCHER_PID must be an integer in [1, 1073741824], got '0'");
 }
 
 }  // namespace
