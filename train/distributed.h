@@ -27,7 +27,8 @@ struct DistributedEnv {
 
 /// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (torchrun, scripts/launch.sh),
 /// falling back to SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID under srun, and TMT_LAUNCHER_PID
-/// (scripts/launch.sh). Nothing set: a single process. Throws std::invalid_argument naming the variable for malformed values.
+/// (scripts/launch.sh). Nothing set: a single process. Throws std::invalid_argument naming the
+/// variable for malformed values.
 DistributedEnv distributed_env(const std::function<const char*(const char*)>& getenv = [](const char* name) {
   return std::getenv(name);
 });

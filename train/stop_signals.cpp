@@ -1,5 +1,6 @@
 #include "train/stop_signals.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -39,7 +40,8 @@ int StopSignals::received() const { return g_stop_signal.load(); }
 
 void term_when_parent_dies(int parent) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != parent) raise(SIGTERM);
+  // Not its child (a setsid that forked stands between): the signal comes only if it is gone.
+  if (getppid() != parent && kill(parent, 0) != 0 && errno == ESRCH) raise(SIGTERM);
 }
 
 }  // namespace tmt

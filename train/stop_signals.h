@@ -20,7 +20,7 @@ class StopSignals {
 };
 
 /// Has the kernel send this process SIGTERM when its parent dies (PR_SET_PDEATHSIG), and sends it
-/// at once when the parent is gone already (getppid() is no longer `parent`). scripts/launch.sh
+/// at once when `parent` is gone already (this process was handed to init). scripts/launch.sh
 /// gives each rank its pid: a launcher killed by SIGKILL, which it cannot pass on, still stops its
 /// ranks, and each saves as on any TERM instead of training on unseen.
 void term_when_parent_dies(int parent);
