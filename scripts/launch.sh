@@ -27,6 +27,8 @@ port="${MASTER_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("12
 # As torchrun does: one compute thread per process unless told otherwise, so N processes do not
 # oversubscribe the cores (OpenBLAS would otherwise start a thread per core in each).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# Each tmt asks the kernel for a TERM when this script dies, even of a KILL it cannot pass on.
+export TMT_LAUNCHER_PID=$$
 
 # Each process runs in a session of its own, so that a signal to this script's process group
 # (Ctrl-C, kill -- -PGID) reaches it once, from here: tmt saves on the first INT or TERM and
@@ -37,10 +39,10 @@ stop_all() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done; }
 trap 'signalled=1; stop_all' INT TERM HUP
 for ((rank = 0; rank < n; rank++)); do
   if [ "$rank" -eq 0 ]; then
-    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port TMT_LAUNCHER_PID=$$ \
+    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
       setsid -w "$tmt" train -c "$config" "$@" &
   else
-    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port TMT_LAUNCHER_PID=$$ \
+    RANK=$rank LOCAL_RANK=$rank WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
       setsid -w "$tmt" train -c "$config" "$@" 2> >(trap '' INT TERM HUP; exec sed -u "s/^/[rank $rank] /" >&2) &
   fi
   pids+=($!)

@@ -111,6 +111,16 @@ TEST(Distributed, TwoProcessesEqualOneWithUpdateFreq2) {
   EXPECT_EQ(lines(slurp(dir / "two/metrics.jsonl")), lines(slurp(dir / "one/metrics.jsonl")));
 }
 
+// A small copy-task model that trains until stopped, logging every update.
+const std::string kEndlessTinyRun = " --set model.d_model=32 --set model.d_ff=64 --set model.layers=1"
+                                    " --set model.heads=2 --set train.max_updates=1000000 --set train.log_every=1";
+
+// Whether the run in `run_dir` has logged update 5 within 60 s.
+bool under_way(const fs::path& run_dir) {
+  return wait_until([&] { return slurp(run_dir / "metrics.jsonl").find("\"update\":5}") != std::string::npos; },
+                    std::chrono::seconds(60));
+}
+
 // Two ranks of a long run started by hand, the way torchrun would.
 struct Job {
   pid_t rank0 = 0;
@@ -119,16 +129,12 @@ struct Job {
 
 Job start_job(const fs::path& dir, int timeout_s) {
   const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
-  const std::string train = " exec '" + tmt_binary() + "' train -c '" + kCopyConfig +
-                            "' --run-dir run --set model.d_model=32 --set model.d_ff=64 --set model.layers=1"
-                            " --set model.heads=2 --set train.max_updates=1000000 --set train.log_every=1"
-                            " --set train.dist_timeout_s=" + std::to_string(timeout_s);
+  const std::string train = " exec '" + tmt_binary() + "' train -c '" + kCopyConfig + "' --run-dir run" +
+                            kEndlessTinyRun + " --set train.dist_timeout_s=" + std::to_string(timeout_s);
   Job job;
   job.rank0 = spawn("cd '" + dir.string() + "' && RANK=0 " + env + train + " 2> rank0.err");
   job.rank1 = spawn("cd '" + dir.string() + "' && RANK=1 " + env + train + " 2> rank1.err");
-  // Under way: rank 0 has logged a few updates (at most 60 s).
-  wait_until([&] { return slurp(dir / "run/metrics.jsonl").find("\"update\":5}") != std::string::npos; },
-             std::chrono::seconds(60));
+  under_way(dir / "run");
   return job;
 }
 
@@ -213,12 +219,9 @@ TEST(Launch, AKilledLauncherStillStopsItsRanksAndTheySave) {
   const std::string run = (dir / "run").string();
   const pid_t launch = spawn("cd '" + dir.string() + "' && TMT='" + tmt_binary() + "' MASTER_PORT=" +
                              std::to_string(free_port()) + " exec '" + source_dir() + "/scripts/launch.sh' 2 '" +
-                             kCopyConfig + "' --run-dir '" + run + "' --set model.d_model=32 --set model.d_ff=64"
-                             " --set model.layers=1 --set model.heads=2 --set train.max_updates=1000000"
-                             " --set train.log_every=1 --set train.save_every=0 > launch.out 2> launch.err");
-  ASSERT_TRUE(wait_until([&] { return slurp(dir / "run/metrics.jsonl").find("\"update\":5}") != std::string::npos; },
-                         std::chrono::seconds(60)))
-      << slurp(dir / "launch.err");
+                             kCopyConfig + "' --run-dir '" + run + "'" + kEndlessTinyRun +
+                             " --set train.save_every=0 > launch.out 2> launch.err");
+  ASSERT_TRUE(under_way(dir / "run")) << slurp(dir / "launch.err");
   ASSERT_TRUE(process_running(run));
   ASSERT_EQ(kill(launch, SIGKILL), 0);
   exit_code_within(launch, std::chrono::seconds(5));
